@@ -1,0 +1,1 @@
+"""machi: a shared municipal cloud for Japanese municipalities."""

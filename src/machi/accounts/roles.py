@@ -1,0 +1,29 @@
+"""Staff roles and the default departments (DOMAIN.md §6, DESIGN.md "Who may do what")."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    COUNTER_CLERK = "counter_clerk", _("窓口担当")
+    DEPARTMENT_STAFF = "department_staff", _("担当課職員")
+    SUPERVISOR = "supervisor", _("監督者")
+    MUNICIPALITY_ADMIN = "municipality_admin", _("自治体管理者")
+
+
+DEFAULT_DEPARTMENTS: dict[str, str] = {
+    "shimin": "市民課",
+    "hoken_nenkin": "保険年金課",
+    "kaigo": "介護保険課",
+    "kosodate": "子育て支援課",
+    "kenko": "健康推進課",
+    "kyoiku": "学校教育課",
+    "kankyo": "環境衛生課",
+    "fukushi": "障害福祉課",
+    "zeimu": "税務課",
+}
+
+# 番号利用事務: only staff of these departments may be allowed to reveal a My Number.
+MY_NUMBER_DEPARTMENTS = frozenset({"shimin", "hoken_nenkin", "kaigo", "kosodate", "fukushi", "zeimu"})

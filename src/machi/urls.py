@@ -1,0 +1,18 @@
+from django.urls import include, path, register_converter
+
+from machi.api import api
+from machi.web.converters import LgCodeConverter
+
+register_converter(LgCodeConverter, "lg")
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("", include("machi.accounts.urls")),
+    path("", include("machi.audit.urls")),
+    path("", include("machi.web.urls")),
+]
+
+handler400 = "machi.web.views.error_400"
+handler403 = "machi.web.views.error_403"
+handler404 = "machi.web.views.error_404"
+handler500 = "machi.web.views.error_500"

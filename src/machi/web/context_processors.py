@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from machi.accounts.roles import Role
+
+
+def csp_nonce(request: Any) -> dict[str, str]:
+    """`{% htmx_script %}` reads `csp_nonce`; django-csp only sets `CSP_NONCE`."""
+    return {"csp_nonce": getattr(request, "csp_nonce", "")}
+
+
+def navigation(request: Any) -> dict[str, Any]:
+    """The navigation links the signed-in staff member's roles allow."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or not user.is_verified():
+        return {"nav_items": []}
+    if user.is_platform_operator:
+        return {"nav_items": [{"label": _("自治体一覧"), "url": reverse("web:platform")}]}
+    lg_code = user.municipality.lg_code
+    items = [{"label": _("ホーム"), "url": reverse("web:home", args=[lg_code])}]
+    if user.has_role(Role.SUPERVISOR):
+        items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
+    if user.has_role(Role.MUNICIPALITY_ADMIN):
+        items.append({"label": _("職員管理"), "url": reverse("accounts:staff_list", args=[lg_code])})
+    return {"nav_items": items}
