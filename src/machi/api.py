@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Status
 
 from machi.tenancy.selectors import database_health
 
@@ -33,4 +33,4 @@ def health(request: HttpRequest):
         "ok": all(r.ok for r in results),
         "databases": [{"name": r.name, "ok": r.ok} for r in results],
     }
-    return (200 if body["ok"] else 503), body
+    return Status(200 if body["ok"] else 503, body)

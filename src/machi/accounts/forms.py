@@ -34,6 +34,4 @@ class TokenForm(forms.Form):
 
 
 class LanguageForm(forms.Form):
-    language = forms.ChoiceField(
-        label=_("表示言語"), choices=[("ja", "日本語"), ("en", "English")]
-    )
+    language = forms.ChoiceField(label=_("表示言語"), choices=[("ja", "日本語"), ("en", "English")])

@@ -15,9 +15,7 @@ class StaffManager(BaseUserManager):
 
     def get_queryset(self) -> models.QuerySet:
         # Every request loads the signed-in staff member: fetch what the navigation needs.
-        return (
-            super().get_queryset().select_related("municipality").prefetch_related("memberships")
-        )
+        return super().get_queryset().select_related("municipality").prefetch_related("memberships")
 
     def get_by_natural_key(self, username: str) -> Staff:
         return self.get(username=username)

@@ -26,4 +26,6 @@ DEFAULT_DEPARTMENTS: dict[str, str] = {
 }
 
 # 番号利用事務: only staff of these departments may be allowed to reveal a My Number.
-MY_NUMBER_DEPARTMENTS = frozenset({"shimin", "hoken_nenkin", "kaigo", "kosodate", "fukushi", "zeimu"})
+MY_NUMBER_DEPARTMENTS = frozenset(
+    {"shimin", "hoken_nenkin", "kaigo", "kosodate", "fukushi", "zeimu"}
+)

@@ -63,8 +63,9 @@ def staff_create(
         raise ValidationError("職員は1つ以上の課に所属します。")
     unknown_reveal = set(reveal_my_number_departments) - MY_NUMBER_DEPARTMENTS
     if unknown_reveal:
+        departments = ", ".join(sorted(unknown_reveal))
         raise ValidationError(
-            f"個人番号を表示できるのは番号利用事務の課の職員だけです: {', '.join(sorted(unknown_reveal))}"
+            f"個人番号を表示できるのは番号利用事務の課の職員だけです: {departments}"
         )
     staff = Staff(
         username=username,

@@ -43,8 +43,6 @@ def login_view(request: HttpRequest) -> HttpResponse:
             username=form.cleaned_data["username"],
             password=form.cleaned_data["password"],
         )
-        if getattr(request, "axes_locked_out", False):
-            return render(request, "accounts/locked_out.html", status=403)
         if user is None:
             form.add_error(None, _("ユーザー名またはパスワードが正しくありません。"))
         else:
@@ -83,7 +81,9 @@ def otp_enrol(request: HttpRequest) -> HttpResponse:
             otp_login(request, device)
             messages.success(request, _("二要素認証を登録しました。"))
             return _after_second_factor(request)
-        form.add_error("token", _("確認コードが正しくありません。アプリの最新のコードを入力してください。"))
+        form.add_error(
+            "token", _("確認コードが正しくありません。アプリの最新のコードを入力してください。")
+        )
     qr_svg = segno.make(device.config_url, error="m").svg_inline(
         scale=5, title=_("認証アプリ登録用のQRコード")
     )
@@ -109,9 +109,7 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         device = next((d for d in devices if d.verify_token(token)), None)
         if device is not None:
             otp_login(request, device)
-            _audit_login_event(
-                action="login.mfa_ok", username="", staff=user, request=request
-            )
+            _audit_login_event(action="login.mfa_ok", username="", staff=user, request=request)
             return _after_second_factor(request)
         _audit_login_event(action="login.mfa_failed", username="", staff=user, request=request)
         form.add_error("token", _("確認コードが正しくありません。"))

@@ -66,7 +66,11 @@ def verify_entries(entries: Iterable[Any], *, head_seq: int | None = None) -> Ve
             return VerifyResult(False, count, position, entry.seq, reason)
         if entry.prev_hash != prev_hash:
             return VerifyResult(
-                False, count, position, entry.seq, "前の記録のハッシュと一致しません（並べ替えまたは改ざん）"
+                False,
+                count,
+                position,
+                entry.seq,
+                "前の記録のハッシュと一致しません（並べ替えまたは改ざん）",
             )
         fields = {name: getattr(entry, name) for name in HASHED_FIELDS}
         if entry_hash(fields, prev_hash) != entry.entry_hash:

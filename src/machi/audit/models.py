@@ -33,6 +33,9 @@ class AuditEntryBase(models.Model):
         abstract = True
         ordering = ["seq"]
 
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action}"
+
 
 class ChainHeadBase(models.Model):
     """One row: the last sequence number and hash, locked while appending."""
@@ -42,6 +45,9 @@ class ChainHeadBase(models.Model):
 
     class Meta:
         abstract = True
+
+    def __str__(self) -> str:
+        return f"head #{self.last_seq}"
 
 
 class AuditEntry(AuditEntryBase):

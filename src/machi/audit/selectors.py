@@ -59,6 +59,4 @@ def audit_search(
 
 
 def audit_actions() -> list[str]:
-    return list(
-        AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct()
-    )
+    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())

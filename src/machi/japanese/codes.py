@@ -9,10 +9,11 @@ as ASCII digits and raises :class:`CodeError` when the code is wrong::
     '6'
     >>> with_atena_check_digit("1234567")
     '12345674'
-    >>> validate_lg_code("131017")
-    Traceback (most recent call last):
-      ...
-    machi.japanese.codes.CodeError: 地方公共団体コードのチェックデジットが正しくありません（末尾は 6 になるはずです）: '131017'
+    >>> try:
+    ...     validate_lg_code("131017")
+    ... except CodeError as error:
+    ...     print(error.reason, error.expected)
+    check_digit 6
 
 Error detection (what the algorithms guarantee, and what the tests check):
 

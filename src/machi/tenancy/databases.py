@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 
 from django.conf import settings
@@ -53,10 +54,8 @@ def unregister_tenant_connection(lg_code: str) -> None:
             connections[alias].close()
             del connections.settings[alias]
             settings.DATABASES.pop(alias, None)
-            try:
+            with contextlib.suppress(AttributeError):
                 delattr(connections._connections, alias)
-            except AttributeError:
-                pass
 
 
 def ensure_tenant_connection(lg_code: str) -> str:

@@ -32,7 +32,7 @@ def _ping(alias: str) -> DatabaseHealth:
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
-    except Exception as error:  # noqa: BLE001 - any failure means "unreachable"
+    except Exception as error:
         return DatabaseHealth(alias, False, type(error).__name__)
     return DatabaseHealth(alias, True)
 
@@ -45,7 +45,7 @@ def database_health() -> list[DatabaseHealth]:
     for lg_code in Municipality.objects.values_list("lg_code", flat=True):
         try:
             ensure_tenant_connection(lg_code)
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             results.append(DatabaseHealth(tenant_alias(lg_code), False, type(error).__name__))
             continue
         results.append(_ping(tenant_alias(lg_code)))

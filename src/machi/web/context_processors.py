@@ -25,5 +25,7 @@ def navigation(request: Any) -> dict[str, Any]:
     if user.has_role(Role.SUPERVISOR):
         items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
     if user.has_role(Role.MUNICIPALITY_ADMIN):
-        items.append({"label": _("職員管理"), "url": reverse("accounts:staff_list", args=[lg_code])})
+        items.append(
+            {"label": _("職員管理"), "url": reverse("accounts:staff_list", args=[lg_code])}
+        )
     return {"nav_items": items}

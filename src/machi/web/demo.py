@@ -12,7 +12,7 @@ from machi.accounts.services import staff_create
 from machi.tenancy.models import Municipality
 from machi.tenancy.services import municipality_create
 
-DEMO_PASSWORD = "machi-demo-2026"
+DEMO_PASSWORD = "machi-demo-2026"  # noqa: S105 - printed by `machi demo`; demo only
 
 DEMO_MUNICIPALITIES = [("131016", "千代田区", "chiyoda"), ("271403", "堺市", "sakai")]
 

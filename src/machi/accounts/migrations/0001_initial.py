@@ -3,73 +3,167 @@
 import django.contrib.auth.validators
 import django.db.models.deletion
 import django.utils.timezone
-import machi.accounts.models
 from django.conf import settings
 from django.db import migrations, models
 
+import machi.accounts.models
+
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('tenancy', '0001_initial'),
+        ("tenancy", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Staff',
+            name="Staff",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('username', models.CharField(max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='ユーザー名')),
-                ('display_name', models.CharField(max_length=100, verbose_name='氏名')),
-                ('is_platform_operator', models.BooleanField(default=False, verbose_name='基盤運用者')),
-                ('is_active', models.BooleanField(default=True, verbose_name='有効')),
-                ('language', models.CharField(choices=[('ja', '日本語'), ('en', 'English')], default='ja', max_length=8, verbose_name='表示言語')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now)),
-                ('municipality', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='staff', to='tenancy.municipality', verbose_name='自治体')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="ユーザー名",
+                    ),
+                ),
+                ("display_name", models.CharField(max_length=100, verbose_name="氏名")),
+                (
+                    "is_platform_operator",
+                    models.BooleanField(default=False, verbose_name="基盤運用者"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="有効")),
+                (
+                    "language",
+                    models.CharField(
+                        choices=[("ja", "日本語"), ("en", "English")],
+                        default="ja",
+                        max_length=8,
+                        verbose_name="表示言語",
+                    ),
+                ),
+                ("date_joined", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="staff",
+                        to="tenancy.municipality",
+                        verbose_name="自治体",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '職員',
+                "verbose_name": "職員",
             },
             managers=[
-                ('objects', machi.accounts.models.StaffManager()),
+                ("objects", machi.accounts.models.StaffManager()),
             ],
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=40, verbose_name='課コード')),
-                ('name', models.CharField(max_length=100, verbose_name='課名')),
-                ('municipality', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='departments', to='tenancy.municipality')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=40, verbose_name="課コード")),
+                ("name", models.CharField(max_length=100, verbose_name="課名")),
+                (
+                    "municipality",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="departments",
+                        to="tenancy.municipality",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['municipality', 'id'],
+                "ordering": ["municipality", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('counter_clerk', '窓口担当'), ('department_staff', '担当課職員'), ('supervisor', '監督者'), ('municipality_admin', '自治体管理者')], max_length=30, verbose_name='役割')),
-                ('can_reveal_my_number', models.BooleanField(default=False, verbose_name='個人番号の表示')),
-                ('department', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='accounts.department')),
-                ('staff', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("counter_clerk", "窓口担当"),
+                            ("department_staff", "担当課職員"),
+                            ("supervisor", "監督者"),
+                            ("municipality_admin", "自治体管理者"),
+                        ],
+                        max_length=30,
+                        verbose_name="役割",
+                    ),
+                ),
+                (
+                    "can_reveal_my_number",
+                    models.BooleanField(default=False, verbose_name="個人番号の表示"),
+                ),
+                (
+                    "department",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="accounts.department",
+                    ),
+                ),
+                (
+                    "staff",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='staff',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('is_platform_operator', True), ('municipality__isnull', True)), models.Q(('is_platform_operator', False), ('municipality__isnull', False)), _connector='OR'), name='staff_municipality_xor_operator'),
+            model_name="staff",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("is_platform_operator", True), ("municipality__isnull", True)),
+                    models.Q(("is_platform_operator", False), ("municipality__isnull", False)),
+                    _connector="OR",
+                ),
+                name="staff_municipality_xor_operator",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.UniqueConstraint(fields=('municipality', 'code'), name='department_unique_code'),
+            model_name="department",
+            constraint=models.UniqueConstraint(
+                fields=("municipality", "code"), name="department_unique_code"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('staff', 'department', 'role'), name='membership_unique_role'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(
+                fields=("staff", "department", "role"), name="membership_unique_role"
+            ),
         ),
     ]

@@ -4,87 +4,161 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditChainHead',
+            name="AuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='AuditEntry',
+            name="AuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True, verbose_name='通番')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='日時')),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='職員ID')),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='職員')),
-                ('action', models.CharField(db_index=True, max_length=100, verbose_name='操作')),
-                ('object_type', models.CharField(blank=True, max_length=50, verbose_name='対象の種類')),
-                ('object_id', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='対象')),
-                ('function', models.CharField(blank=True, max_length=100, verbose_name='機能・画面')),
-                ('ip_address', models.CharField(blank=True, max_length=45, verbose_name='IPアドレス')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='端末')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='利用目的')),
-                ('my_number_shown', models.BooleanField(default=False, verbose_name='個人番号の表示')),
-                ('my_number_changed', models.BooleanField(default=False, verbose_name='個人番号の変更')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='詳細')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True, verbose_name="通番")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="日時")),
+                (
+                    "actor_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="職員ID"
+                    ),
+                ),
+                (
+                    "actor_username",
+                    models.CharField(blank=True, max_length=150, verbose_name="職員"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=100, verbose_name="操作")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="対象の種類"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="対象"
+                    ),
+                ),
+                (
+                    "function",
+                    models.CharField(blank=True, max_length=100, verbose_name="機能・画面"),
+                ),
+                (
+                    "ip_address",
+                    models.CharField(blank=True, max_length=45, verbose_name="IPアドレス"),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=300, verbose_name="端末")),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="利用目的")),
+                (
+                    "my_number_shown",
+                    models.BooleanField(default=False, verbose_name="個人番号の表示"),
+                ),
+                (
+                    "my_number_changed",
+                    models.BooleanField(default=False, verbose_name="個人番号の変更"),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="詳細")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': '監査ログ',
-                'ordering': ['seq'],
-                'abstract': False,
+                "verbose_name": "監査ログ",
+                "ordering": ["seq"],
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PlatformAuditChainHead',
+            name="PlatformAuditChainHead",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_seq', models.PositiveBigIntegerField(default=0)),
-                ('last_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_seq", models.PositiveBigIntegerField(default=0)),
+                ("last_hash", models.CharField(max_length=64)),
             ],
             options={
-                'abstract': False,
+                "abstract": False,
             },
         ),
         migrations.CreateModel(
-            name='PlatformAuditEntry',
+            name="PlatformAuditEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.PositiveBigIntegerField(unique=True, verbose_name='通番')),
-                ('created_at', models.DateTimeField(db_index=True, verbose_name='日時')),
-                ('actor_id', models.BigIntegerField(blank=True, db_index=True, null=True, verbose_name='職員ID')),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='職員')),
-                ('action', models.CharField(db_index=True, max_length=100, verbose_name='操作')),
-                ('object_type', models.CharField(blank=True, max_length=50, verbose_name='対象の種類')),
-                ('object_id', models.CharField(blank=True, db_index=True, max_length=100, verbose_name='対象')),
-                ('function', models.CharField(blank=True, max_length=100, verbose_name='機能・画面')),
-                ('ip_address', models.CharField(blank=True, max_length=45, verbose_name='IPアドレス')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='端末')),
-                ('purpose', models.CharField(blank=True, max_length=300, verbose_name='利用目的')),
-                ('my_number_shown', models.BooleanField(default=False, verbose_name='個人番号の表示')),
-                ('my_number_changed', models.BooleanField(default=False, verbose_name='個人番号の変更')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='詳細')),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('entry_hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.PositiveBigIntegerField(unique=True, verbose_name="通番")),
+                ("created_at", models.DateTimeField(db_index=True, verbose_name="日時")),
+                (
+                    "actor_id",
+                    models.BigIntegerField(
+                        blank=True, db_index=True, null=True, verbose_name="職員ID"
+                    ),
+                ),
+                (
+                    "actor_username",
+                    models.CharField(blank=True, max_length=150, verbose_name="職員"),
+                ),
+                ("action", models.CharField(db_index=True, max_length=100, verbose_name="操作")),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=50, verbose_name="対象の種類"),
+                ),
+                (
+                    "object_id",
+                    models.CharField(
+                        blank=True, db_index=True, max_length=100, verbose_name="対象"
+                    ),
+                ),
+                (
+                    "function",
+                    models.CharField(blank=True, max_length=100, verbose_name="機能・画面"),
+                ),
+                (
+                    "ip_address",
+                    models.CharField(blank=True, max_length=45, verbose_name="IPアドレス"),
+                ),
+                ("user_agent", models.CharField(blank=True, max_length=300, verbose_name="端末")),
+                ("purpose", models.CharField(blank=True, max_length=300, verbose_name="利用目的")),
+                (
+                    "my_number_shown",
+                    models.BooleanField(default=False, verbose_name="個人番号の表示"),
+                ),
+                (
+                    "my_number_changed",
+                    models.BooleanField(default=False, verbose_name="個人番号の変更"),
+                ),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="詳細")),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("entry_hash", models.CharField(max_length=64)),
             ],
             options={
-                'verbose_name': '基盤監査ログ',
-                'ordering': ['seq'],
-                'abstract': False,
+                "verbose_name": "基盤監査ログ",
+                "ordering": ["seq"],
+                "abstract": False,
             },
         ),
     ]

@@ -18,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
-            raise CommandError("otp-code は MACHI_DEBUG=1 のときだけ使えます（本番では使えません）。")
+            raise CommandError(
+                "otp-code は MACHI_DEBUG=1 のときだけ使えます（本番では使えません）。"
+            )
         code = totp_current_code(username=options["username"])
         if code is None:
             raise CommandError(f"{options['username']} に登録済みの認証アプリはありません。")

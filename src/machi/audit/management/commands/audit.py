@@ -22,12 +22,16 @@ class Command(TenantCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["platform"] == bool(options["tenant"]):
-            raise CommandError("--tenant <自治体コード> か --platform のどちらか一方を指定してください。")
+            raise CommandError(
+                "--tenant <自治体コード> か --platform のどちらか一方を指定してください。"
+            )
         result = platform_audit_verify() if options["platform"] else audit_verify()
         label = "基盤" if options["platform"] else f"自治体 {options['tenant']}"
         if result.ok:
             self.stdout.write(
-                self.style.SUCCESS(f"{label} の監査ログ {result.entries} 件: ハッシュチェーンは正常です")
+                self.style.SUCCESS(
+                    f"{label} の監査ログ {result.entries} 件: ハッシュチェーンは正常です"
+                )
             )
             return
         raise CommandError(

@@ -18,7 +18,9 @@ class Command(DjangoMigrate):
         parser.set_defaults(database=None)
 
     def get_check_kwargs(self, options: dict[str, Any]) -> dict[str, Any]:
-        return {**super().get_check_kwargs({**options, "database": options["database"] or "default"})}
+        return {
+            **super().get_check_kwargs({**options, "database": options["database"] or "default"})
+        }
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["database"] is not None:
@@ -26,14 +28,12 @@ class Command(DjangoMigrate):
             return
         options["database"] = "default"
         super().handle(*args, **options)
+        from machi.tenancy.databases import ensure_tenant_connection
         from machi.tenancy.models import Municipality
         from machi.tenancy.services import municipality_migrate
-        from machi.tenancy.databases import ensure_tenant_connection
 
         for municipality in Municipality.objects.order_by("lg_code"):
             if options["verbosity"]:
-                self.stdout.write(
-                    self.style.MIGRATE_HEADING(f"Municipality {municipality}:")
-                )
+                self.stdout.write(self.style.MIGRATE_HEADING(f"Municipality {municipality}:"))
             ensure_tenant_connection(municipality.lg_code)
             municipality_migrate(lg_code=municipality.lg_code, verbosity=options["verbosity"])

@@ -45,7 +45,8 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         self.stdout.write(
             self.style.SUCCESS(
-                f"自治体 {municipality.lg_code} {municipality.prefecture}{municipality.name} を作成しました"
+                f"自治体 {municipality.lg_code} {municipality.prefecture}{municipality.name} "
+                "を作成しました"
                 f"（データベース: {redact_url(municipality.database_url)}）"
             )
         )

@@ -1,0 +1,1 @@
+"""Test support shipped with machi: the pytest plugin and a throwaway PostgreSQL server."""

@@ -1,0 +1,107 @@
+"""A throwaway PostgreSQL server for the test suite (and benchmarks).
+
+initdb and postgres refuse to run as root, so as root the server runs as the
+``postgres`` user (or ``nobody``) through runuser.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class PostgresUnavailable(RuntimeError):
+    """The PostgreSQL server binaries are not installed (the reason says what to install)."""
+
+
+def _find_bindir() -> Path:
+    candidates = []
+    if found := shutil.which("pg_ctl"):
+        candidates.append(Path(found).resolve().parent)
+    candidates += [Path(p) for p in sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)]
+    for bindir in candidates:
+        if (bindir / "initdb").exists() and (bindir / "postgres").exists():
+            return bindir
+    raise PostgresUnavailable(
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; "
+        "install them with `apt-get install postgresql`"
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class PostgresServer:
+    bindir: Path
+    root: Path
+    port: int
+    run_as: str | None
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "data"
+
+    def url(self, dbname: str) -> str:
+        return f"postgres://machi@127.0.0.1:{self.port}/{dbname}"
+
+    def _run(self, *args: str) -> None:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.run_as:
+            command = ["runuser", "-u", self.run_as, "--", *command]
+        subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+
+    def start(self) -> None:
+        self._run("initdb", "-D", str(self.data_dir), "-U", "machi", "-A", "trust", "-E", "UTF8",
+                  "--no-locale", "--no-sync")  # fmt: skip
+        options = (
+            f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
+            "-c max_connections=200"
+        )
+        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-l",
+                  str(self.root / "server.log"), "-w", "-t", "60", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self._run("pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+def start_server() -> PostgresServer:
+    """Start a fresh server on a free loopback port; the caller stops it."""
+    bindir = _find_bindir()
+    root = Path(tempfile.mkdtemp(prefix="machi-pg-"))
+    run_as = None
+    if os.geteuid() == 0:
+        for name in ("postgres", "nobody"):
+            try:
+                entry = pwd.getpwnam(name)
+            except KeyError:
+                continue
+            run_as = name
+            os.chown(root, entry.pw_uid, entry.pw_gid)
+            break
+        else:
+            raise PostgresUnavailable("running as root and no 'postgres' user to run the server")
+    server = PostgresServer(bindir=bindir, root=root, port=_free_port(), run_as=run_as)
+    try:
+        server.start()
+    except subprocess.CalledProcessError as error:
+        log = (root / "server.log").read_text() if (root / "server.log").exists() else ""
+        server.stop()
+        raise PostgresUnavailable(
+            f"PostgreSQL did not start: {error.stderr or error.stdout}\n{log}"
+        ) from error
+    return server
