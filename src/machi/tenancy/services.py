@@ -10,7 +10,7 @@ from machi.tenancy.context import tenant_context
 from machi.tenancy.databases import default_database_url, register_tenant_connection
 from machi.tenancy.models import Municipality
 from machi.tenancy.prefectures import prefecture_for
-from machi.tenancy.validators import validate_lg_code_field
+from machi.tenancy.validators import clean_lg_code
 
 
 class TenantError(Exception):
@@ -55,7 +55,7 @@ def municipality_create(
     failure leaves no municipality pointing at a half-made database; running the
     command again reuses the database.
     """
-    validate_lg_code_field(lg_code)
+    lg_code = clean_lg_code(lg_code)
     name = name.strip()
     if not name:
         raise ValidationError("名称を入力してください。")

@@ -103,6 +103,8 @@ def test_tenant_create_rejects_bad_codes(code, message):
 def test_tenant_create_refuses_duplicate():
     with pytest.raises(TenantError, match="既に登録"):
         municipality_create(lg_code="131016", name="千代田区")
+    with pytest.raises(TenantError, match="既に登録"):
+        municipality_create(lg_code="１３１０１６", name="千代田区")
 
 
 def test_municipality_needs_a_name():

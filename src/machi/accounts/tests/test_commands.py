@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import pytest
+from django.core.management import CommandError, call_command
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from machi.accounts.models import Staff
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+
+def test_staff_create_and_list(capsys, municipality_a):
+    call_command(
+        "staff", "create", "--tenant", "131016", "--username", "first-admin",
+        "--name", "管理 太郎", "--role", "shimin:municipality_admin",
+        "--role", "shimin:department_staff", "--reveal-my-number", "shimin",
+        "--password", "a-good-long-password",
+    )  # fmt: skip
+    staff = Staff.objects.get(username="first-admin")
+    assert staff.municipality == municipality_a
+    assert staff.roles == {"municipality_admin", "department_staff"}
+    call_command("staff", "list", "--tenant", "131016")
+    out = capsys.readouterr().out
+    assert "first-admin\t管理 太郎\t" in out and "(個人番号)" in out
+
+
+def test_staff_create_operator():
+    call_command(
+        "staff", "create", "--operator", "--username", "op2", "--name", "運用",
+        "--password", "a-good-long-password",
+    )  # fmt: skip
+    assert Staff.objects.get(username="op2").is_platform_operator
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--role", "shimin"], "課コード:役割"),
+        (["--role", "shimin:boss"], "課コード:役割"),
+        (["--role", "nowhere:counter_clerk"], "課 nowhere"),
+        (["--role", "kankyo:department_staff", "--reveal-my-number", "kankyo"], "番号利用事務"),
+        ([], "1つ以上の課"),
+    ],
+)
+def test_staff_create_errors(args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command(
+            "staff", "create", "--tenant", "131016", "--username", "x", "--name", "x",
+            "--password", "a-good-long-password", *args,
+        )  # fmt: skip
+    assert not Staff.objects.filter(username="x").exists()
+
+
+def test_reset_password_command(make_staff, municipality_a, capsys):
+    staff = make_staff(municipality_a, ("shimin", "counter_clerk"), username="forgetful")
+    call_command("staff", "reset-password", "forgetful")
+    out = capsys.readouterr().out
+    temporary = out.split("仮パスワード: ")[1].split()[0]
+    staff.refresh_from_db()
+    assert staff.check_password(temporary)
+    assert not TOTPDevice.objects.filter(user=staff).exists()
