@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "machi.tenancy",
     "machi.accounts",
     "machi.audit",
+    "machi.linkage",
+    "machi.registry",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",

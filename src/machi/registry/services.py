@@ -1,0 +1,458 @@
+"""Every write on the registry. One transaction each: the record, its history, its
+search keys, the outbox event and the audit entry commit together or not at all."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from machi.audit.services import Terminal, audit_append
+from machi.japanese import JapaneseDate, parse_date, to_katakana_fullwidth
+from machi.linkage.services import outbox_append
+from machi.registry.keys import resident_keys
+from machi.registry.models import (
+    FilingKind,
+    Household,
+    KanaStatus,
+    Resident,
+    ResidentHistory,
+    ResidentKey,
+    ResidentType,
+    Status,
+)
+from machi.registry.mynumber import my_number_seal
+from machi.registry.numbers import next_number
+from machi.registry.relationships import HOUSEHOLDER, validate_relationship
+from machi.tenancy.context import current_tenant_alias
+
+
+class RegistryError(ValidationError):
+    """A registry change was refused; the message says why (nothing was written)."""
+
+
+@dataclass(frozen=True)
+class Address:
+    prefecture: str
+    city: str
+    machiaza: str
+    banchi: str = ""
+    katagaki: str = ""
+    postal_code: str = ""
+
+    def as_fields(self) -> dict[str, str]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def __str__(self) -> str:
+        text = f"{self.prefecture}{self.city}{self.machiaza}{self.banchi}"
+        return f"{text}　{self.katagaki}" if self.katagaki else text
+
+
+@dataclass(frozen=True)
+class Person:
+    """What a filing says about one person (names exactly as written)."""
+
+    name: str
+    sex: str
+    birth_date: JapaneseDate | str
+    relationship: str
+    kana: str = ""
+    kana_status: str = KanaStatus.UNCONFIRMED
+    resident_type: str = ResidentType.JAPANESE
+    former_surname: str = ""
+    former_surname_kana: str = ""
+    alias: str = ""
+    alias_kana: str = ""
+    name_alphabet: str = ""
+    nationality: str = ""
+    residence_status: str = ""
+    my_number: str = ""
+    resident_code: str = ""
+    kokuho: bool = False
+    kouki: bool = False
+    kaigo: bool = False
+    pension_category: str = ""
+    child_allowance: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Filing:
+    """Who records the change, when it took effect and how it reached the office."""
+
+    effective_on: JapaneseDate | str | datetime.date
+    filed_on: datetime.date | None = None
+    filing_kind: str = FilingKind.FILING
+    actor: Any = None
+    terminal: Terminal | None = None
+    function: str = ""
+
+    @property
+    def effective(self) -> JapaneseDate:
+        return _as_japanese_date(self.effective_on)
+
+
+def _as_japanese_date(value: JapaneseDate | str | datetime.date) -> JapaneseDate:
+    if isinstance(value, JapaneseDate):
+        return value
+    if isinstance(value, datetime.date):
+        return parse_date(value.isoformat())
+    return parse_date(value)
+
+
+TRACKED_FIELDS = (
+    "status", "name", "kana", "kana_status", "former_surname", "former_surname_kana",
+    "alias", "alias_kana", "name_alphabet", "sex", "birth_date", "relationship",
+    "postal_code", "prefecture", "city", "machiaza", "banchi", "katagaki",
+    "became_resident_on", "settled_on", "previous_address", "destination_address",
+    "nationality", "residence_status", "my_number", "resident_code", "kokuho", "kouki",
+    "kaigo", "pension_category", "child_allowance", "household_id", "resident_type",
+)  # fmt: skip
+
+
+def _snapshot(resident: Resident) -> dict[str, Any]:
+    return {name: getattr(resident, name) for name in TRACKED_FIELDS}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, JapaneseDate):
+        return value.text
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    changes = {}
+    for name in TRACKED_FIELDS:
+        old, new = before.get(name), after.get(name)
+        if old == new:
+            continue
+        if name == "my_number":
+            # The history shows that the number changed, never the number.
+            changes[name] = "changed"
+        else:
+            changes[name] = [_jsonable(old), _jsonable(new)]
+    return changes
+
+
+def resident_keys_sync(resident: Resident) -> None:
+    keys = resident_keys(
+        name=resident.name,
+        kana=resident.kana,
+        former_surname=resident.former_surname,
+        former_surname_kana=resident.former_surname_kana,
+        alias=resident.alias,
+        alias_kana=resident.alias_kana,
+        name_alphabet=resident.name_alphabet,
+    )
+    ResidentKey.objects.filter(resident=resident).delete()
+    ResidentKey.objects.bulk_create(
+        ResidentKey(resident=resident, key=key, raw=raw[:200]) for key, raw in keys.items()
+    )
+
+
+def _record(
+    *,
+    resident: Resident,
+    before: dict[str, Any],
+    change: str,
+    filing: Filing,
+    event_type: str | None,
+    my_number_changed: bool = False,
+) -> None:
+    """History, search keys, outbox event and audit entry for one changed resident."""
+    after = _snapshot(resident)
+    changes = _diff(before, after)
+    ResidentHistory.objects.create(
+        resident=resident,
+        change=change,
+        changes=changes,
+        effective_on=filing.effective,
+        filed_on=filing.filed_on,
+        filing_kind=filing.filing_kind,
+        staff_id=getattr(filing.actor, "pk", None),
+        staff_username=getattr(filing.actor, "username", "") or "",
+    )
+    name_fields = {"name", "kana", "former_surname", "former_surname_kana", "alias"}
+    if not before or name_fields.intersection(changes) or "alias_kana" in changes:
+        resident_keys_sync(resident)
+    if event_type:
+        outbox_append(
+            type=event_type,
+            subject=resident.atena_number,
+            data={
+                "atena_number": resident.atena_number,
+                "household_number": resident.household.household_number,
+                "change": change,
+                "effective_date": filing.effective.text,
+                "effective_date_approx": (
+                    filing.effective.approx.isoformat() if filing.effective.approx else None
+                ),
+            },
+        )
+    audit_append(
+        action=f"resident.{change}",
+        actor=filing.actor,
+        object_type="resident",
+        object_id=resident.atena_number,
+        function=filing.function,
+        terminal=filing.terminal,
+        my_number_changed=my_number_changed or "my_number" in changes,
+        detail={"fields": sorted(changes)},
+    )
+
+
+def household_create() -> Household:
+    return Household.objects.create(household_number=next_number(kind="household"))
+
+
+def _new_resident(*, person: Person, household: Household, address: Address) -> Resident:
+    validate_relationship(person.relationship)
+    resident = Resident(
+        atena_number=next_number(kind="atena"),
+        household=household,
+        resident_type=person.resident_type,
+        status=Status.RESIDENT,
+        name=person.name,
+        kana=to_katakana_fullwidth(person.kana),
+        kana_status=person.kana_status,
+        former_surname=person.former_surname,
+        former_surname_kana=to_katakana_fullwidth(person.former_surname_kana),
+        alias=person.alias,
+        alias_kana=to_katakana_fullwidth(person.alias_kana),
+        name_alphabet=person.name_alphabet,
+        sex=person.sex,
+        birth_date=_as_japanese_date(person.birth_date),
+        relationship=person.relationship,
+        nationality=person.nationality,
+        residence_status=person.residence_status,
+        my_number=my_number_seal(person.my_number),
+        resident_code=person.resident_code,
+        kokuho=person.kokuho,
+        kouki=person.kouki,
+        kaigo=person.kaigo,
+        pension_category=person.pension_category,
+        child_allowance=person.child_allowance,
+        **address.as_fields(),
+    )
+    resident.birth_date_approx = resident.birth_date.approx
+    _validate_person(resident)
+    resident.save()
+    return resident
+
+
+def _validate_person(resident: Resident) -> None:
+    problems = []
+    if not resident.name.strip():
+        problems.append("氏名を入力してください。")
+    if resident.sex not in {"1", "2"}:
+        problems.append("性別は 1（男）または 2（女）です。")
+    if resident.resident_type == ResidentType.FOREIGN and not resident.nationality:
+        problems.append("外国人住民は国籍・地域を入力してください。")
+    if problems:
+        raise RegistryError(problems)
+
+
+def _active(residents: Iterable[Resident]) -> list[Resident]:
+    residents = list(residents)
+    for resident in residents:
+        if resident.status != Status.RESIDENT:
+            raise RegistryError(
+                f"宛名番号 {resident.atena_number} は住民ではありません"
+                f"（{resident.get_status_display()}）。"
+            )
+    return residents
+
+
+def _atomic():
+    return transaction.atomic(using=current_tenant_alias())
+
+
+def resident_register_birth(*, person: Person, household: Household, filing: Filing) -> Resident:
+    """出生: the newborn joins ``household`` at its address (birth date = effective date)."""
+    with _atomic():
+        parent = household.members.filter(status=Status.RESIDENT).order_by("id").first()
+        if parent is None:
+            raise RegistryError("出生届の世帯に住民がいません。")
+        address = Address(
+            prefecture=parent.prefecture, city=parent.city, machiaza=parent.machiaza,
+            banchi=parent.banchi, katagaki=parent.katagaki, postal_code=parent.postal_code,
+        )  # fmt: skip
+        resident = _new_resident(person=person, household=household, address=address)
+        resident.became_resident_on = resident.birth_date
+        resident.settled_on = resident.birth_date
+        resident.save(update_fields=["became_resident_on", "settled_on"])
+        _record(
+            resident=resident, before={}, change="birth", filing=filing,
+            event_type="jp.machi.resident.born",
+        )  # fmt: skip
+        return resident
+
+
+def resident_move_in(
+    *,
+    persons: list[Person],
+    address: Address,
+    filing: Filing,
+    household: Household | None = None,
+    previous_address: str = "",
+    from_abroad: bool = False,
+) -> list[Resident]:
+    """転入: the persons become residents at ``address`` (a new household unless given)."""
+    if not persons:
+        raise RegistryError("転入する人がいません。")
+    with _atomic():
+        household = household or household_create()
+        residents = []
+        for person in persons:
+            resident = _new_resident(person=person, household=household, address=address)
+            resident.became_resident_on = filing.effective
+            resident.settled_on = filing.effective
+            resident.previous_address = previous_address or ("国外" if from_abroad else "")
+            resident.save(update_fields=["became_resident_on", "settled_on", "previous_address"])
+            _record(
+                resident=resident, before={}, change="move_in", filing=filing,
+                event_type="jp.machi.resident.moved_in",
+            )  # fmt: skip
+            residents.append(resident)
+        return residents
+
+
+def resident_move_within(
+    *,
+    residents: list[Resident],
+    address: Address,
+    filing: Filing,
+    household: Household | None = None,
+) -> list[Resident]:
+    """転居: a new address in the same municipality (optionally joining another household)."""
+    residents = _active(residents)
+    with _atomic():
+        for resident in residents:
+            before = _snapshot(resident)
+            resident.previous_address = resident.address
+            for name, value in address.as_fields().items():
+                setattr(resident, name, value)
+            resident.settled_on = filing.effective
+            if household is not None:
+                resident.household = household
+            resident.save()
+            _record(
+                resident=resident, before=before, change="move_within", filing=filing,
+                event_type="jp.machi.resident.moved_within",
+            )  # fmt: skip
+        return residents
+
+
+def resident_move_out(
+    *,
+    residents: list[Resident],
+    destination: str,
+    filing: Filing,
+    to_abroad: bool = False,
+) -> list[Resident]:
+    """転出: the residents leave for ``destination`` (status moved out)."""
+    residents = _active(residents)
+    if not destination.strip():
+        raise RegistryError("転出先を入力してください。")
+    with _atomic():
+        for resident in residents:
+            before = _snapshot(resident)
+            resident.status = Status.MOVED_OUT
+            resident.destination_address = (
+                destination if not to_abroad else f"国外（{destination}）"
+            )
+            resident.save()
+            _record(
+                resident=resident, before=before, change="move_out", filing=filing,
+                event_type="jp.machi.resident.moved_out",
+            )  # fmt: skip
+        return residents
+
+
+def resident_record_death(*, resident: Resident, filing: Filing) -> Resident:
+    """死亡: the record is closed (status deceased). A householder's household needs a
+    new householder afterwards (household_change)."""
+    (resident,) = _active([resident])
+    with _atomic():
+        before = _snapshot(resident)
+        resident.status = Status.DECEASED
+        resident.save()
+        _record(
+            resident=resident, before=before, change="death", filing=filing,
+            event_type="jp.machi.resident.died",
+        )  # fmt: skip
+        return resident
+
+
+def household_change(
+    *,
+    relationships: dict[Resident, str],
+    filing: Filing,
+    household: Household | None = None,
+    kind: str = "household_change",
+) -> Household:
+    """世帯変更: split (``household`` None → a new one), merge into ``household``, or a
+    new householder. ``relationships`` gives every moved or re-related resident their
+    relationship afterwards; the household must end with exactly one 世帯主."""
+    residents = _active(relationships)
+    for relationship in relationships.values():
+        validate_relationship(relationship)
+    with _atomic():
+        target = household or household_create()
+        for resident in residents:
+            before = _snapshot(resident)
+            resident.household = target
+            resident.relationship = relationships[resident]
+            resident.save()
+            _record(
+                resident=resident, before=before, change=kind, filing=filing,
+                event_type="jp.machi.resident.household_changed",
+            )  # fmt: skip
+        for household_id in {target.pk, *(r.household_id for r in residents)}:
+            _check_one_householder(household_id)
+        return target
+
+
+def _check_one_householder(household_id: int) -> None:
+    members = Resident.objects.filter(household_id=household_id, status=Status.RESIDENT)
+    heads = sum(1 for m in members if m.relationship == HOUSEHOLDER)
+    if members and heads != 1:
+        number = Household.objects.get(pk=household_id).household_number
+        raise RegistryError(f"世帯 {number} の世帯主は1人でなければなりません（{heads}人）。")
+
+
+def resident_change_name(
+    *,
+    resident: Resident,
+    name: str,
+    kana: str,
+    filing: Filing,
+    reason: str,
+    former_surname: str | None = None,
+    former_surname_kana: str | None = None,
+) -> Resident:
+    """氏名の変更 by marriage or divorce (``reason`` 'marriage' or 'divorce')."""
+    if reason not in {"marriage", "divorce"}:
+        raise RegistryError("氏名変更の理由は marriage（婚姻）か divorce（離婚）です。")
+    if not name.strip():
+        raise RegistryError("氏名を入力してください。")
+    (resident,) = _active([resident])
+    with _atomic():
+        before = _snapshot(resident)
+        resident.name = name
+        resident.kana = to_katakana_fullwidth(kana)
+        if former_surname is not None:
+            resident.former_surname = former_surname
+            resident.former_surname_kana = to_katakana_fullwidth(former_surname_kana or "")
+        resident.save()
+        _record(
+            resident=resident, before=before, change=f"name_change.{reason}", filing=filing,
+            event_type="jp.machi.resident.name_changed",
+        )  # fmt: skip
+        return resident
