@@ -22,6 +22,9 @@ def navigation(request: Any) -> dict[str, Any]:
         return {"nav_items": [{"label": _("自治体一覧"), "url": reverse("web:platform")}]}
     lg_code = user.municipality.lg_code
     items = [{"label": _("ホーム"), "url": reverse("web:home", args=[lg_code])}]
+    if user.has_role(Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
+        # A municipality administrator reads no residents without a working role.
+        items.append({"label": _("住民検索"), "url": reverse("registry:search", args=[lg_code])})
     if user.has_role(Role.SUPERVISOR):
         items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
     if user.has_role(Role.MUNICIPALITY_ADMIN):
