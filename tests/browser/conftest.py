@@ -246,7 +246,7 @@ def machi_server() -> Iterator[MachiServer]:
     server = MachiServer(env=env, log_path=data_dir / "runserver.log")
     try:
         server.machi("migrate", "--verbosity", "0")
-        server.machi("demo", "--quiet")
+        server.machi("demo", "--quiet", "--residents", "300")
         server.load_totp_devices()
         server.process, server.url = _start_runserver(env, server.log_path)
         yield server

@@ -58,7 +58,8 @@ def _append(
     detail: dict[str, Any] | None,
 ) -> AuditEntryBase:
     terminal = terminal or Terminal()
-    with transaction.atomic(using=using):
+    # No savepoint: inside a caller's transaction a failure here fails the whole change.
+    with transaction.atomic(using=using, savepoint=False):
         head = head_model.objects.using(using).select_for_update().filter(pk=1).first()
         if head is None:
             head = head_model.objects.using(using).create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
@@ -103,8 +104,9 @@ def audit_append(
 ) -> AuditEntry:
     """Append to the log of the municipality in force (NoTenantError without one).
 
-    ``detail`` must never hold personal data (names, addresses, My Numbers): record
-    the object's id and let the reader look it up through an audited path.
+    ``detail`` never copies a record's contents (names, addresses, My Numbers): record
+    the object's id and let the reader look it up through an audited path. What staff
+    typed into a search is recorded, as evidence of whom they looked for.
     """
     return _append(
         entry_model=AuditEntry,

@@ -30,7 +30,7 @@ def outbox_append(
     if not type.startswith(EVENT_TYPE_PREFIX):
         raise ValueError(f"event types start with {EVENT_TYPE_PREFIX!r}: {type!r}")
     using = current_tenant_alias()
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=False):
         counter = OutboxSequence.objects.using(using).select_for_update().filter(pk=1).first()
         if counter is None:
             counter = OutboxSequence.objects.using(using).create(pk=1, last_seq=0)

@@ -19,7 +19,7 @@ def next_number(*, kind: str) -> str:
         (Resident, "atena_number") if kind == "atena" else (Household, "household_number")
     )
     using = current_tenant_alias()
-    with transaction.atomic(using=using):
+    with transaction.atomic(using=using, savepoint=False):
         sequence, _ = (
             NumberSequence.objects.using(using).select_for_update().get_or_create(kind=kind)
         )

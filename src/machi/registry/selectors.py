@@ -245,3 +245,48 @@ def resident_reveal_my_number(
 
 def staff_may_reveal_my_number(staff: Any) -> bool:
     return any(m.can_reveal_my_number for m in staff.memberships.all())
+
+
+def household_get(
+    *, household_number: str, actor: Any, terminal: Terminal | None = None, function: str = ""
+) -> Household | None:
+    """A household for display (its members through ``household_members``); audited."""
+    household = Household.objects.filter(household_number=household_number).first()
+    if household is not None:
+        audit_append(
+            action="household.viewed",
+            actor=actor,
+            object_type="household",
+            object_id=household.household_number,
+            function=function,
+            terminal=terminal,
+        )
+    return household
+
+
+def resident_for_change(*, atena_number: str) -> Resident | None:
+    """The resident a change or My Number form names, loaded for a registry service or
+    ``resident_reveal_my_number``, which audit what they do (not shown as such)."""
+    return _with_household(Resident.objects.filter(atena_number=atena_number)).first()
+
+
+RECORDS_DEPARTMENT = "shimin"
+
+
+def staff_may_change_records(staff: Any) -> bool:
+    """Only the resident-records department (市民課) changes records: department staff
+    or supervisors of ``shimin``; counter clerks and other departments only view."""
+    from machi.accounts.roles import Role
+
+    if not getattr(staff, "is_authenticated", False):
+        return False
+    if getattr(staff, "is_platform_operator", False):
+        return False
+    cached = getattr(staff, "_machi_may_change_records", None)
+    if cached is None:
+        cached = staff.memberships.filter(
+            department__code=RECORDS_DEPARTMENT,
+            role__in=(Role.DEPARTMENT_STAFF, Role.SUPERVISOR),
+        ).exists()
+        staff._machi_may_change_records = cached
+    return cached

@@ -140,7 +140,7 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def resident_keys_sync(resident: Resident) -> None:
+def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
     keys = resident_keys(
         name=resident.name,
         kana=resident.kana,
@@ -150,7 +150,8 @@ def resident_keys_sync(resident: Resident) -> None:
         alias_kana=resident.alias_kana,
         name_alphabet=resident.name_alphabet,
     )
-    ResidentKey.objects.filter(resident=resident).delete()
+    if not new:
+        ResidentKey.objects.filter(resident=resident).delete()
     ResidentKey.objects.bulk_create(
         ResidentKey(resident=resident, key=key, raw=raw[:200]) for key, raw in keys.items()
     )
@@ -179,7 +180,9 @@ def _record(
         staff_username=getattr(filing.actor, "username", "") or "",
     )
     name_fields = {"name", "kana", "former_surname", "former_surname_kana", "alias"}
-    if not before or name_fields.intersection(changes) or "alias_kana" in changes:
+    if not before:
+        resident_keys_sync(resident, new=True)
+    elif name_fields.intersection(changes) or "alias_kana" in changes:
         resident_keys_sync(resident)
     if event_type:
         outbox_append(
@@ -211,7 +214,14 @@ def household_create() -> Household:
     return Household.objects.create(household_number=next_number(kind="household"))
 
 
-def _new_resident(*, person: Person, household: Household, address: Address) -> Resident:
+def _new_resident(
+    *,
+    person: Person,
+    household: Household,
+    address: Address,
+    became_resident_on: JapaneseDate | None = None,
+    previous_address: str = "",
+) -> Resident:
     validate_relationship(person.relationship)
     resident = Resident(
         atena_number=next_number(kind="atena"),
@@ -238,9 +248,12 @@ def _new_resident(*, person: Person, household: Household, address: Address) -> 
         kaigo=person.kaigo,
         pension_category=person.pension_category,
         child_allowance=person.child_allowance,
+        previous_address=previous_address,
         **address.as_fields(),
     )
     resident.birth_date_approx = resident.birth_date.approx
+    resident.became_resident_on = became_resident_on or resident.birth_date
+    resident.settled_on = resident.became_resident_on
     _validate_person(resident)
     resident.save()
     return resident
@@ -284,9 +297,6 @@ def resident_register_birth(*, person: Person, household: Household, filing: Fil
             banchi=parent.banchi, katagaki=parent.katagaki, postal_code=parent.postal_code,
         )  # fmt: skip
         resident = _new_resident(person=person, household=household, address=address)
-        resident.became_resident_on = resident.birth_date
-        resident.settled_on = resident.birth_date
-        resident.save(update_fields=["became_resident_on", "settled_on"])
         _record(
             resident=resident, before={}, change="birth", filing=filing,
             event_type="jp.machi.resident.born",
@@ -310,11 +320,13 @@ def resident_move_in(
         household = household or household_create()
         residents = []
         for person in persons:
-            resident = _new_resident(person=person, household=household, address=address)
-            resident.became_resident_on = filing.effective
-            resident.settled_on = filing.effective
-            resident.previous_address = previous_address or ("国外" if from_abroad else "")
-            resident.save(update_fields=["became_resident_on", "settled_on", "previous_address"])
+            resident = _new_resident(
+                person=person,
+                household=household,
+                address=address,
+                became_resident_on=filing.effective,
+                previous_address=previous_address or ("国外" if from_abroad else ""),
+            )
             _record(
                 resident=resident, before={}, change="move_in", filing=filing,
                 event_type="jp.machi.resident.moved_in",
@@ -395,28 +407,40 @@ def household_change(
     relationships: dict[Resident, str],
     filing: Filing,
     household: Household | None = None,
+    moving: Iterable[Resident] | None = None,
     kind: str = "household_change",
 ) -> Household:
-    """世帯変更: split (``household`` None → a new one), merge into ``household``, or a
-    new householder. ``relationships`` gives every moved or re-related resident their
-    relationship afterwards; the household must end with exactly one 世帯主."""
+    """世帯変更: split, merge or a new householder, in one filing.
+
+    ``relationships`` gives every affected resident their relationship afterwards.
+    Residents in ``moving`` (by default all of them) go to ``household`` (None → a new
+    household: a split); the others stay where they are with their new relationship
+    (e.g. the new 世帯主 of the household left behind). Every household touched must
+    end with exactly one 世帯主."""
     residents = _active(relationships)
     for relationship in relationships.values():
         validate_relationship(relationship)
+    movers = set(residents if moving is None else moving)
+    if not movers <= set(residents):
+        raise RegistryError("移る人には変更後の続柄も指定してください。")
     with _atomic():
-        target = household or household_create()
+        target = household or (household_create() if movers else None)
+        touched = {r.household_id for r in residents}
         for resident in residents:
             before = _snapshot(resident)
-            resident.household = target
+            if resident in movers:
+                resident.household = target
             resident.relationship = relationships[resident]
             resident.save()
             _record(
                 resident=resident, before=before, change=kind, filing=filing,
                 event_type="jp.machi.resident.household_changed",
             )  # fmt: skip
-        for household_id in {target.pk, *(r.household_id for r in residents)}:
+        if target is not None:
+            touched.add(target.pk)
+        for household_id in touched:
             _check_one_householder(household_id)
-        return target
+        return target or residents[0].household
 
 
 def _check_one_householder(household_id: int) -> None:

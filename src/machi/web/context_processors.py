@@ -25,6 +25,8 @@ def navigation(request: Any) -> dict[str, Any]:
     if user.has_role(Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
         # A municipality administrator reads no residents without a working role.
         items.append({"label": _("住民検索"), "url": reverse("registry:search", args=[lg_code])})
+    if user.has_role(Role.COUNTER_CLERK, Role.SUPERVISOR):
+        items.append({"label": _("窓口呼出"), "url": reverse("counter:call", args=[lg_code])})
     if user.has_role(Role.SUPERVISOR):
         items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
     if user.has_role(Role.MUNICIPALITY_ADMIN):

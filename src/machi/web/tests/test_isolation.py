@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from machi.accounts.roles import Role
 
@@ -38,6 +38,13 @@ def _url(route: str, lg_code: str) -> str:
     return "/" + url.replace("\\", "")
 
 
+def _skip_public(url: str) -> None:
+    """Views marked @public_view (the queue display board) are for everyone: their own
+    tests check that they show only their municipality's data."""
+    if getattr(resolve(url).func, "machi_public", False):
+        pytest.skip("public view")
+
+
 ALL_ROLES = [("shimin", role) for role in Role.values] + [("kosodate", Role.DEPARTMENT_STAFF)]
 
 
@@ -58,6 +65,7 @@ def test_tenant_routes_exist():
 def test_staff_of_a_cannot_reach_b(route, staff_a, signed_in, municipality_b):
     client = signed_in(staff_a)
     url = _url(route, "271403")
+    _skip_public(url)
     for method in ("get", "post"):
         response = getattr(client, method)(url)
         assert response.status_code in (401, 403, 404, 405), (method, url, response.status_code)
@@ -67,7 +75,7 @@ def test_staff_of_a_cannot_reach_b(route, staff_a, signed_in, municipality_b):
 @pytest.mark.parametrize("route", tenant_routes())
 def test_staff_of_a_reaches_their_own_pages(route, staff_a, signed_in):
     """The same staff member is not refused at home (the isolation test is not vacuous)."""
-    if "<int:" in route:
+    if re.search(r"<(?!(?:\w+:)?lg_code>)|\{(?!lg_code\})", route):
         pytest.skip("needs an object id")
     response = signed_in(staff_a).get(_url(route, "131016"))
     assert response.status_code in (200, 405)
@@ -76,12 +84,14 @@ def test_staff_of_a_reaches_their_own_pages(route, staff_a, signed_in):
 @pytest.mark.parametrize("route", tenant_routes())
 def test_platform_operator_cannot_reach_municipality_pages(route, make_staff, signed_in):
     operator = make_staff(None)
+    _skip_public(_url(route, "131016"))
     response = signed_in(operator).get(_url(route, "131016"))
     assert response.status_code in (401, 403, 404, 405)
 
 
 @pytest.mark.parametrize("route", tenant_routes())
 def test_anonymous_is_sent_to_login(route, client, municipality_a):
+    _skip_public(_url(route, "131016"))
     response = client.get(_url(route, "131016"))
     assert response.status_code in (302, 401, 404, 405)
     if response.status_code == 302:
