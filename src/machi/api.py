@@ -13,6 +13,7 @@ api = NinjaAPI(
     description="machi: 自治体クラウド API",
     urls_namespace="api",
 )
+api.add_router("/", "machi.procedures.api.router")
 
 
 class DatabaseStatus(Schema):

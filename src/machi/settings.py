@@ -62,6 +62,8 @@ INSTALLED_APPS = [
     "machi.audit",
     "machi.linkage",
     "machi.registry",
+    "machi.procedures",
+    "machi.counter",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",

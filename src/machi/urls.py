@@ -9,6 +9,9 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("machi.accounts.urls")),
     path("", include("machi.audit.urls")),
+    path("", include("machi.registry.urls")),
+    path("", include("machi.procedures.urls")),
+    path("", include("machi.counter.urls")),
     path("", include("machi.web.urls")),
 ]
 

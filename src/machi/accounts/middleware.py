@@ -56,12 +56,15 @@ class StaffSessionMiddleware:
                 logout(request)
                 messages.info(request, _("一定時間操作がなかったため、ログアウトしました。"))
             else:
-                request.session[LAST_SEEN] = timezone.now().timestamp()
                 translation.activate(user.language)
                 request.LANGUAGE_CODE = user.language
         return self.get_response(request)
 
     def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs):
+        if request.user.is_authenticated and not getattr(view_func, "machi_polling", False):
+            # A screen refreshing itself (@polling_view) is not the staff member at work:
+            # it must not keep an unattended session past its idle timeout.
+            request.session[LAST_SEEN] = timezone.now().timestamp()
         if getattr(view_func, "machi_public", False):
             return None
         if request.path_info.startswith(UNGUARDED_PREFIXES):

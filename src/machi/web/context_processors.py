@@ -33,4 +33,7 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("職員管理"), "url": reverse("accounts:staff_list", args=[lg_code])}
         )
+        items.append(
+            {"label": _("手続き目録"), "url": reverse("procedures:catalogue", args=[lg_code])}
+        )
     return {"nav_items": items}

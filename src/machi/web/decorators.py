@@ -21,6 +21,12 @@ def login_only_view(view: Callable) -> Callable:
     return view
 
 
+def polling_view(view: Callable) -> Callable:
+    """Requests a page makes by itself (htmx polling) do not count as staff activity."""
+    view.machi_polling = True
+    return view
+
+
 def roles_required(*roles: str) -> Callable[[Callable], Callable]:
     """The staff member must hold one of ``roles`` in some department."""
 

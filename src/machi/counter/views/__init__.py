@@ -1,0 +1,1 @@
+"""Counter screens, one module per part (tickets; intake and tasks come later)."""

@@ -1,0 +1,379 @@
+"""`machi registry import`: validate a migration CSV and write it in one transaction.
+
+The file is read once. Rows are validated as they come and written in large batches;
+as soon as one row is invalid (without ``skip_invalid``) writing stops, the rest of
+the file is still validated so that every problem is reported, and the transaction is
+rolled back: the municipality is left exactly as it was. Everything — households,
+residents, search keys, history rows, the number sequences, one outbox event and one
+audit entry — commits together or not at all (a kill -9 at any point included).
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, TextIO
+
+from django.db import transaction
+from django.utils import timezone
+
+from machi.audit.services import Terminal, audit_append
+from machi.japanese import GaijiMap, is_valid_atena_number
+from machi.linkage.services import outbox_append
+from machi.registry.keys import resident_keys
+from machi.registry.migration.layout import REJECT_COLUMN
+from machi.registry.migration.validate import (
+    HeaderError,
+    Problem,
+    RowValidator,
+    csv_rows,
+    decoded_lines,
+)
+from machi.registry.migration.write import BulkWriter
+from machi.registry.models import (
+    FilingKind,
+    Household,
+    NumberSequence,
+    Resident,
+    ResidentHistory,
+    ResidentKey,
+)
+from machi.registry.mynumber import my_number_open, my_number_seal
+from machi.registry.numbers import SERIAL_DIGITS
+from machi.registry.services import TRACKED_FIELDS, _diff, _snapshot
+from machi.tenancy.context import current_tenant_alias
+
+EVENT_TYPE = "jp.machi.registry.imported"
+BATCH_ROWS = 20_000
+UPDATE_BATCH_ROWS = 1_000
+_NAME_FIELDS = frozenset(
+    {"name", "kana", "former_surname", "former_surname_kana", "alias", "name_alphabet"}
+)
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    gaiji_map: GaijiMap | None = None
+    skip_invalid: bool = False
+    update: bool = False
+    check_atena_digits: bool = False
+
+
+@dataclass
+class ImportResult:
+    import_id: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    rejected_rows: int = 0
+    households_created: int = 0
+    gaiji_replacements: int = 0
+    my_numbers: int = 0
+    seconds: float = 0.0
+    problems: list[Problem] = field(default_factory=list)
+    unmapped_gaiji: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        return self.created + self.updated
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "rejected": self.rejected_rows,
+            "households_created": self.households_created,
+            "gaiji_replacements": self.gaiji_replacements,
+        }
+
+
+class ImportRejected(Exception):
+    """The file was refused as a whole; nothing was written. ``problems`` says why."""
+
+    def __init__(self, result: ImportResult) -> None:
+        super().__init__(f"{len(result.problems)}件の誤りがあるため取り込みませんでした")
+        self.result = result
+        self.problems = result.problems
+
+
+class RejectsWriter:
+    """The rejects file: the rejected rows as they were, plus a column of reasons."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._writer = csv.writer(stream, lineterminator="\r\n")
+        self._header_written = False
+
+    def header(self, header: list[str]) -> None:
+        self._writer.writerow([*(h for h in header if h.strip() != REJECT_COLUMN), REJECT_COLUMN])
+
+    def row(self, row: list[str], problems: list[Problem], reject_index: int | None) -> None:
+        if reject_index is not None and reject_index < len(row):
+            row = row[:reject_index] + row[reject_index + 1 :]
+        self._writer.writerow([*row, " / ".join(str(p) for p in problems)])
+
+
+Progress = Callable[[int, int], None]  # (bytes read, rows written)
+
+
+def registry_import(
+    *,
+    stream: BinaryIO,
+    file_name: str,
+    options: ImportOptions = ImportOptions(),
+    rejects: RejectsWriter | None = None,
+    progress: Progress | None = None,
+    actor: Any = None,
+    terminal: Terminal | None = None,
+    function: str = "machi registry import",
+) -> ImportResult:
+    """Import the migration CSV read from ``stream`` into the municipality in force.
+
+    Raises :class:`ImportRejected` (nothing written) when a row is invalid and
+    ``options.skip_invalid`` is off; with it on, invalid rows go to ``rejects``.
+    """
+    started = time.monotonic()
+    alias = current_tenant_alias()
+    import_id = uuid.uuid4().hex
+    result = ImportResult(import_id=import_id)
+    bad_lines: set[int] = set()
+    read_bytes = [0]
+    rows = csv_rows(decoded_lines(stream, bad_lines, read_bytes))
+    first = next(rows, None)
+    if first is None:
+        result.problems.append(Problem(1, None, "見出し行がありません（空のファイルです）"))
+        raise ImportRejected(result)
+    _, _, header = first
+    try:
+        validator = RowValidator(
+            header, gaiji_map=options.gaiji_map, check_atena_digits=options.check_atena_digits
+        )
+    except HeaderError as error:
+        result.problems.extend(error.problems)
+        raise ImportRejected(result) from None
+    reject_index = next((i for i, h in enumerate(header) if h.strip() == REJECT_COLUMN), None)
+    if rejects is not None:
+        rejects.header(header)
+
+    with transaction.atomic(using=alias):
+        existing: dict[str, int] = dict(
+            Resident.objects.using(alias).values_list("atena_number", "id")
+        )
+        households: dict[str, int] = dict(
+            Household.objects.using(alias).values_list("household_number", "id")
+        )
+        writer = BulkWriter(
+            alias, import_id=import_id, households=households, existing=len(existing)
+        )
+        seen: dict[str, int] = {}
+        bundles: list[tuple] = []
+        updates: list[dict[str, Any]] = []
+        failed = False
+
+        def flush() -> None:
+            if bundles:
+                writer.submit(bundles.copy())
+                result.created += len(bundles)
+                bundles.clear()
+            if updates:
+                writer.drain()
+                _apply_updates(updates, writer, result, validator.present)
+                updates.clear()
+
+        try:
+            for start, end, row in rows:
+                result.rows += 1
+                record, problems = validator.validate(start, row)
+                if bad_lines and any(n in bad_lines for n in range(start, end + 1)):
+                    problems.append(Problem(start, None, "UTF-8 として読めない文字があります"))
+                    record = None
+                if record is not None:
+                    atena = record["atena_number"]
+                    if (first_line := seen.get(atena)) is not None:
+                        problems.append(
+                            Problem(
+                                start, "宛名番号", f"宛名番号が{first_line}行目と重複しています"
+                            )
+                        )
+                    elif atena in existing and not options.update:
+                        problems.append(
+                            Problem(
+                                start,
+                                "宛名番号",
+                                "この宛名番号の住民は既に登録されています（更新するには --update）",
+                            )
+                        )
+                    else:
+                        seen[atena] = start
+                if problems:
+                    result.problems.extend(problems)
+                    result.rejected_rows += 1
+                    if rejects is not None:
+                        rejects.row(row, problems, reject_index)
+                    if not options.skip_invalid:
+                        failed = True
+                        bundles.clear()
+                        updates.clear()
+                    continue
+                if failed:
+                    continue  # keep validating, never write
+                if record["atena_number"] in existing:
+                    record["id"] = existing[record["atena_number"]]
+                    updates.append(record)
+                    if len(updates) >= UPDATE_BATCH_ROWS:
+                        flush()
+                else:
+                    bundles.append(writer.prepare(record))
+                    if len(bundles) >= BATCH_ROWS:
+                        flush()
+                        if progress is not None:
+                            progress(read_bytes[0], result.written)
+        except BaseException:
+            writer.abort()
+            raise
+        result.unmapped_gaiji = dict(validator.unmapped)
+        result.gaiji_replacements = validator.replacements
+        if failed:
+            writer.drain()
+            result.seconds = time.monotonic() - started
+            raise ImportRejected(result)
+        flush()
+        writer.finish()
+        if progress is not None:
+            progress(read_bytes[0], result.written)
+        result.my_numbers += writer.my_numbers
+        result.households_created = writer.households_created
+        _advance_sequence("atena", seen, alias)
+        _advance_sequence("household", households, alias)
+        if result.written:
+            outbox_append(type=EVENT_TYPE, subject=import_id, data=result.counts())
+        audit_append(
+            action="registry.imported",
+            actor=actor,
+            object_type="registry_import",
+            object_id=import_id,
+            function=function,
+            terminal=terminal,
+            my_number_changed=result.my_numbers > 0,
+            detail={
+                **result.counts(),
+                "file": file_name,
+                "skip_invalid": options.skip_invalid,
+                "update": options.update,
+            },
+        )
+    if result.created > 1000:
+        writer.analyze()
+    result.seconds = time.monotonic() - started
+    return result
+
+
+def _advance_sequence(kind: str, numbers: dict[str, int], alias: str) -> None:
+    """Move the issuing sequence past imported numbers of the issued form (7-digit
+    serial + check digit), so new numbers never have to skip over them one by one."""
+    width = SERIAL_DIGITS + 1
+    candidates = [n for n in numbers if len(n) == width and n.isdigit()]
+    if not candidates:
+        return
+    top = max(candidates)
+    if not is_valid_atena_number(top):
+        top = next((n for n in sorted(candidates, reverse=True) if is_valid_atena_number(n)), "")
+        if not top:
+            return
+    serial = int(top[:-1])
+    sequence, _ = NumberSequence.objects.using(alias).select_for_update().get_or_create(kind=kind)
+    if sequence.last < serial:
+        sequence.last = serial
+        sequence.save(update_fields=["last"])
+
+
+# ---------------------------------------------------------------- --update
+
+
+def _apply_updates(
+    records: list[dict[str, Any]],
+    writer: BulkWriter,
+    result: ImportResult,
+    present: frozenset[str],
+) -> None:
+    """Existing residents: apply the file's columns, one history row per changed record."""
+    alias = writer.alias
+    residents = Resident.objects.using(alias).in_bulk([r["id"] for r in records])
+    writer.households_insert([r["household_number"] for r in records])
+    households = writer.households
+    changed: list[Resident] = []
+    history: list[ResidentHistory] = []
+    rekey: list[Resident] = []
+    fields_touched: set[str] = set()
+    for record in records:
+        resident = residents[record["id"]]
+        before = _snapshot(resident)
+        for name in present:
+            if name == "household":
+                resident.household_id = households[record["household_number"]]
+            elif name == "my_number":
+                new = record["my_number"]
+                if new != (my_number_open(resident.my_number) if resident.my_number else ""):
+                    resident.my_number = my_number_seal(new)
+                    result.my_numbers += bool(new)
+            elif name in TRACKED_FIELDS:
+                setattr(resident, name, record[name])
+        if "birth_date" in present:
+            resident.birth_date_approx = resident.birth_date.approx
+        after = _snapshot(resident)
+        changes = _diff(before, after)
+        if record["gaiji"]:
+            resident.gaiji = record["gaiji"]
+            changes.setdefault("gaiji", "replaced")
+        if not changes:
+            result.unchanged += 1
+            continue
+        fields_touched.update(k for k in changes if k != "household_id")
+        if "household_id" in changes:
+            fields_touched.add("household")
+        changed.append(resident)
+        history.append(
+            ResidentHistory(
+                resident=resident,
+                change="migration",
+                changes={"import": writer.import_id, "line": record["line"], **changes},
+                filing_kind=FilingKind.MIGRATION,
+            )
+        )
+        if _NAME_FIELDS.intersection(changes):
+            rekey.append(resident)
+    if changed:
+        update_fields = sorted(fields_touched | {"updated_at"})
+        if "birth_date" in fields_touched:
+            update_fields.append("birth_date_approx")
+        now = timezone.now()
+        for resident in changed:
+            resident.updated_at = now
+        Resident.objects.using(alias).bulk_update(changed, update_fields, batch_size=500)
+        ResidentHistory.objects.using(alias).bulk_create(history, batch_size=1000)
+    if rekey:
+        ResidentKey.objects.using(alias).filter(resident__in=rekey).delete()
+        keys = [
+            ResidentKey(resident=resident, key=key, raw=raw[:200])
+            for resident in rekey
+            for key, raw in resident_keys(
+                name=resident.name,
+                kana=resident.kana,
+                former_surname=resident.former_surname,
+                former_surname_kana=resident.former_surname_kana,
+                alias=resident.alias,
+                alias_kana=resident.alias_kana,
+                name_alphabet=resident.name_alphabet,
+            ).items()
+        ]
+        ResidentKey.objects.using(alias).bulk_create(keys, batch_size=2000)
+    result.updated += len(changed)
