@@ -22,6 +22,7 @@ from machi.registry.models import Household, Resident, ResidentKey
 from machi.registry.mynumber import my_number_open
 
 MAX_PAGE = 200
+COUNT_CAP = 1000
 _YEAR_MONTH = re.compile(r"^(\d{4})(?:[-/.](\d{1,2}))?$")
 
 
@@ -37,6 +38,18 @@ class SearchResult:
     total: int
     offset: int
     limit: int
+    more: bool = False  # total is a lower bound: counting stopped at COUNT_CAP
+
+    @property
+    def total_label(self) -> str:
+        return f"{self.total}+" if self.more else str(self.total)
+
+
+def _capped_count(queryset: QuerySet) -> tuple[int, bool]:
+    """Count at most COUNT_CAP rows: a surname shared by 20,000 residents costs no more
+    to count than one shared by 1,000 (the screen says "1000+" and asks for more terms)."""
+    n = queryset[: COUNT_CAP + 1].count()
+    return min(n, COUNT_CAP), n > COUNT_CAP
 
 
 class SearchError(ValueError):
@@ -130,8 +143,8 @@ def _name_search(
         keys = keys.filter(resident__in=residents)
     exact = keys.filter(raw=raw)
     fuzzy = keys.exclude(raw=raw)
-    n_exact = exact.count()
-    n_fuzzy = fuzzy.count()
+    n_exact, exact_more = _capped_count(exact)
+    n_fuzzy, fuzzy_more = _capped_count(fuzzy)
     match_kind = {}
     ids: list[int] = []
     if offset < n_exact:
@@ -156,7 +169,11 @@ def _name_search(
         return _prefix_search(residents, key, limit, offset)
     by_id = _with_household(Resident.objects.filter(pk__in=ids)).in_bulk()
     return SearchResult(
-        [Hit(by_id[i], match_kind[i]) for i in ids if i in by_id], total, offset, limit
+        [Hit(by_id[i], match_kind[i]) for i in ids if i in by_id],
+        total,
+        offset,
+        limit,
+        more=exact_more or fuzzy_more,
     )
 
 
@@ -168,10 +185,11 @@ def _prefix_search(
     if residents.query.where:
         keys = keys.filter(resident__in=residents)
     resident_ids = keys.values_list("resident_id", flat=True).distinct().order_by("resident_id")
-    total = resident_ids.count()
+    total, more = _capped_count(resident_ids)
     ids = list(resident_ids[offset : offset + limit])
     by_id = _with_household(Resident.objects.filter(pk__in=ids)).in_bulk()
-    return SearchResult([Hit(by_id[i], "prefix") for i in ids if i in by_id], total, offset, limit)
+    hits = [Hit(by_id[i], "prefix") for i in ids if i in by_id]
+    return SearchResult(hits, total, offset, limit, more=more)
 
 
 def search_audit(

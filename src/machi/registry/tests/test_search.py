@@ -149,3 +149,14 @@ def test_search_query_count(people, django_assert_max_num_queries):
     assert result.total == 3
     # two counts, exact ids, fuzzy ids, one fetch of the page: never one per hit
     assert len(queries) <= 5, [q["sql"] for q in queries]
+
+
+def test_counting_stops_at_the_cap(people, monkeypatch):
+    from machi.registry import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_CAP", 1)  # each group (exact, fuzzy) counts to 1
+    result = resident_search(query="サイトウ", limit=2)
+    assert result.more and result.total == 2 and result.total_label == "2+"
+    assert len(result.hits) == 2
+    exact = resident_search(query="大野 聡")
+    assert not exact.more and exact.total_label == "1"

@@ -1,4 +1,4 @@
-"""`machi demo` seeds synthetic residents through the registry services."""
+"""`machi demo` seeds synthetic residents through the migration import."""
 
 from __future__ import annotations
 
@@ -21,13 +21,12 @@ SEED = 33  # 200 rows of 131016 with this seed include 髙橋, 転出, 死亡 an
 def test_seed_writes_searchable_residents():
     rows = list(generate_rows(count=200, lg_code="131016", seed=SEED))
     result = demo_residents_seed(lg_code="131016", count=200, seed=SEED)
-    removed = sum(r["住民状態"] == Status.REMOVED for r in rows)
-    assert (result.created, result.skipped) == (200 - removed, removed)
+    assert (result.created, result.rejected) == (200, 0)
     with tenant_context("131016"):
         assert Resident.objects.count() == result.created
         statuses = dict(
             (s, Resident.objects.filter(status=s).count())
-            for s in (Status.RESIDENT, Status.MOVED_OUT, Status.DECEASED)
+            for s in (Status.RESIDENT, Status.MOVED_OUT, Status.DECEASED, Status.REMOVED)
         )
         for status, n in statuses.items():
             assert n == sum(r["住民状態"] == status for r in rows)
@@ -58,7 +57,7 @@ def test_seed_is_idempotent():
     first = demo_residents_seed(lg_code="271403", count=60, seed=1)
     assert first.created > 0
     again = demo_residents_seed(lg_code="271403", count=60, seed=2)
-    assert (again.created, again.skipped) == (0, 0)
+    assert (again.created, again.rejected) == (0, 0)
     with tenant_context("271403"):
         assert Resident.objects.count() == first.created
     with tenant_context("131016"):
@@ -91,3 +90,25 @@ def test_demo_command_seeds_each_municipality_once():
     for lg_code, n in counts.items():
         with tenant_context(lg_code):
             assert Resident.objects.count() == n
+
+
+def test_insurance_flags_fit_the_age():
+    import datetime
+
+    from machi.japanese import age
+    from machi.registry.synthetic import REFERENCE_DATE
+
+    demo_residents_seed(lg_code="131016", count=300, seed=SEED)
+    with tenant_context("131016"):
+        residents = list(Resident.objects.exclude(birth_date_approx=None))
+    assert any(r.kouki for r in residents) and any(r.kokuho for r in residents)
+    for r in residents:
+        years = (
+            age(r.birth_date_approx, REFERENCE_DATE) if r.birth_date_approx <= REFERENCE_DATE else 0
+        )
+        assert r.kouki == (years >= 75), (r.birth_date_approx, years)
+        assert r.kaigo == (years >= 65)
+        if 65 <= years < 75:
+            assert r.kokuho
+        assert r.pension_category in ("", "1")
+        assert isinstance(r.birth_date_approx, datetime.date)

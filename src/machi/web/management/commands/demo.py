@@ -54,10 +54,9 @@ class Command(BaseCommand):
                 )
                 if quiet:
                     continue
-                if result.created or result.skipped:
+                if result.created or result.rejected:
                     self.stdout.write(
-                        f"  {lg_code} {name}: 住民 {result.created:,} 人 "
-                        f"({result.skipped} 行は消除のため省略) {result.seconds:.1f} s"
+                        f"  {lg_code} {name}: 住民 {result.created:,} 人 {result.seconds:.1f} s"
                     )
                 else:
                     self.stdout.write(f"  {lg_code} {name}: 住民登録済みのため追加しません")
