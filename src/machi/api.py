@@ -14,6 +14,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/", "machi.procedures.api.router")
+api.add_router("/", "machi.counter.api.router")
 
 
 class DatabaseStatus(Schema):

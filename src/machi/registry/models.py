@@ -7,6 +7,7 @@ derived keys in ResidentKey, which the services keep in step with the record.
 from __future__ import annotations
 
 from django.db import models
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from machi.registry.fields import JapaneseDateField
@@ -118,14 +119,20 @@ class ResidentKey(models.Model):
     """A search key of a resident: kanji or kana key of the name, a part of it, a former
     surname or an alias. ``raw`` is the text the key was derived from (exact matches)."""
 
-    resident = models.ForeignKey(Resident, on_delete=models.CASCADE, related_name="keys")
+    # No index of its own: the unique (resident, key) index serves lookups by resident.
+    resident = models.ForeignKey(
+        Resident, on_delete=models.CASCADE, related_name="keys", db_index=False
+    )
     key = models.CharField(max_length=200)
     raw = models.CharField(max_length=200)
 
     class Meta:
         indexes = [models.Index(fields=["key", "raw", "resident"], name="registry_key_lookup")]
         constraints = [
-            models.UniqueConstraint(fields=["resident", "key"], name="registry_key_unique")
+            # Written with expressions so that it is a separate unique index on every
+            # database (not part of the table on SQLite): the migration import drops it
+            # and rebuilds it (checking it) before its transaction commits.
+            models.UniqueConstraint(F("resident"), F("key"), name="registry_key_unique")
         ]
 
     def __str__(self) -> str:

@@ -1,5 +1,17 @@
-"""Counter models, one module per part (tickets; visits, intake and tasks come later)."""
+"""Counter models, one module per part (tickets; visits and department tasks)."""
 
+from machi.counter.models.preapplications import PreApplication
 from machi.counter.models.tickets import Ticket, TicketDay, TicketPurpose, TicketStatus
+from machi.counter.models.visits import Task, TaskStatus, Visit, VisitStatus
 
-__all__ = ["Ticket", "TicketDay", "TicketPurpose", "TicketStatus"]
+__all__ = [
+    "PreApplication",
+    "Task",
+    "TaskStatus",
+    "Ticket",
+    "TicketDay",
+    "TicketPurpose",
+    "TicketStatus",
+    "Visit",
+    "VisitStatus",
+]

@@ -1,4 +1,4 @@
-"""Every read of the counter app (tickets and the metrics page; visits and tasks later)."""
+"""Every read of the counter app (tickets, visits and tasks, the metrics page)."""
 
 from machi.counter.selectors.metrics import (
     METRIC_SECTIONS,
@@ -7,6 +7,7 @@ from machi.counter.selectors.metrics import (
     metric_sections,
     percentile,
 )
+from machi.counter.selectors.preapplications import preapplication_get
 from machi.counter.selectors.tickets import (
     Board,
     HourMetrics,
@@ -22,18 +23,47 @@ from machi.counter.selectors.tickets import (
     ticket_queue,
     ticket_waiting_before,
 )
+from machi.counter.selectors.visits import (
+    PUBLIC_STATUS_LABELS,
+    DepartmentTaskMetrics,
+    DepartmentTaskRow,
+    VisitCounterMetrics,
+    WorkDepartment,
+    department_task_metric_section,
+    department_task_metrics,
+    department_tasks,
+    staff_work_departments,
+    task_get,
+    task_resident_names,
+    visit_by_public_code,
+    visit_counter_metric_section,
+    visit_counter_metrics,
+    visit_status,
+)
 
 __all__ = [
     "METRIC_SECTIONS",
+    "PUBLIC_STATUS_LABELS",
     "Board",
+    "DepartmentTaskMetrics",
+    "DepartmentTaskRow",
     "DurationStats",
     "HourMetrics",
     "MetricSection",
     "Queue",
     "QueueRow",
     "TicketMetrics",
+    "VisitCounterMetrics",
+    "WorkDepartment",
+    "department_task_metric_section",
+    "department_task_metrics",
+    "department_tasks",
     "metric_sections",
     "percentile",
+    "preapplication_get",
+    "staff_work_departments",
+    "task_get",
+    "task_resident_names",
     "ticket_at_counter",
     "ticket_board",
     "ticket_day_counts",
@@ -42,4 +72,8 @@ __all__ = [
     "ticket_metrics",
     "ticket_queue",
     "ticket_waiting_before",
+    "visit_by_public_code",
+    "visit_counter_metric_section",
+    "visit_counter_metrics",
+    "visit_status",
 ]

@@ -18,7 +18,10 @@ from django.utils.module_loading import import_string
 METRIC_SECTIONS: list[str] = [
     # tickets issued, waiting time and handling time, today and by hour
     "machi.counter.selectors.tickets.ticket_metric_section",
-    # Later: open tasks per department; visits to more than one counter.
+    # open and taken tasks per department, overdue, ended on the day
+    "machi.counter.selectors.visits.department_task_metric_section",
+    # visits whose tasks span more than one department (counter)
+    "machi.counter.selectors.visits.visit_counter_metric_section",
 ]
 
 

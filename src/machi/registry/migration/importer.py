@@ -10,10 +10,16 @@ audit entry — commits together or not at all (a kill -9 at any point included)
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import multiprocessing
+import os
+import stat
+import threading
 import time
+import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
@@ -49,6 +55,13 @@ from machi.tenancy.context import current_tenant_alias
 EVENT_TYPE = "jp.machi.registry.imported"
 BATCH_ROWS = 20_000
 UPDATE_BATCH_ROWS = 1_000
+#: Read, validate and prepare a large file in a forked child process while this one
+#: writes. "Large": more than PARALLEL_MIN_ROWS rows, estimated from the file size after
+#: PARALLEL_PROBE_ROWS rows (or counted, when the size is unknown). Smaller files are
+#: imported in this process alone.
+PARALLEL = True
+PARALLEL_MIN_ROWS = 50_000
+PARALLEL_PROBE_ROWS = 2_000
 _NAME_FIELDS = frozenset(
     {"name", "kana", "former_surname", "former_surname_kana", "alias", "name_alphabet"}
 )
@@ -125,6 +138,111 @@ class RejectsWriter:
 Progress = Callable[[int, int], None]  # (bytes read, rows written)
 
 
+class _Scan:
+    """Validation and preparation of the rows, in file order: pure Python, no database
+    (it runs in the importing process, or in the forked reader of a large file).
+
+    ``feed`` takes one row; what it produced since the last ``take`` (bundles of new
+    residents, records to update, problems, rejected rows) is collected by ``take``.
+    """
+
+    def __init__(
+        self,
+        validator: RowValidator,
+        writer: BulkWriter,
+        options: ImportOptions,
+        existing: dict[str, int],
+        bad_lines: set[int],
+    ) -> None:
+        self.validator = validator
+        self.prepare = writer.prepare
+        self.writer = writer
+        self.options = options
+        self.existing = existing
+        self.bad_lines = bad_lines
+        self.seen: dict[str, int] = {}
+        self.rows = 0
+        self.rejected = 0
+        self.failed = False
+        self.bundles: list[tuple] = []
+        self.updates: list[dict[str, Any]] = []
+        self.problems: list[Problem] = []
+        self.rejects: list[tuple[list[str], list[Problem]]] = []
+
+    def feed(self, start: int, end: int, row: list[str]) -> None:
+        self.rows += 1
+        record, problems = self.validator.validate(start, row)
+        bad_lines = self.bad_lines
+        if bad_lines and any(n in bad_lines for n in range(start, end + 1)):
+            problems.append(Problem(start, None, "UTF-8 として読めない文字があります"))
+            record = None
+        if record is not None:
+            atena = record["atena_number"]
+            if (first_line := self.seen.get(atena)) is not None:
+                problems.append(
+                    Problem(start, "宛名番号", f"宛名番号が{first_line}行目と重複しています")
+                )
+            elif atena in self.existing and not self.options.update:
+                problems.append(
+                    Problem(
+                        start,
+                        "宛名番号",
+                        "この宛名番号の住民は既に登録されています（更新するには --update）",
+                    )
+                )
+            else:
+                self.seen[atena] = start
+        if problems:
+            self.problems += problems
+            self.rejected += 1
+            self.rejects.append((row, problems))
+            if not self.options.skip_invalid:
+                self.failed = True
+                self.bundles.clear()
+                self.updates.clear()
+            return
+        if self.failed:
+            return  # keep validating, never write
+        if (resident_id := self.existing.get(record["atena_number"])) is not None:
+            record["id"] = resident_id
+            self.updates.append(record)
+        else:
+            self.bundles.append(self.prepare(record))
+
+    def full(self) -> bool:
+        return (
+            len(self.bundles) >= BATCH_ROWS
+            or len(self.updates) >= UPDATE_BATCH_ROWS
+            or len(self.rejects) >= BATCH_ROWS
+        )
+
+    def take(self) -> tuple[list[tuple], list[dict[str, Any]], list[Problem], list[tuple]]:
+        taken = (self.bundles, self.updates, self.problems, self.rejects)
+        self.bundles, self.updates, self.problems, self.rejects = [], [], [], []
+        return taken
+
+    def totals(self) -> dict[str, Any]:
+        """What the importing process needs from a scan that ran elsewhere."""
+        return {
+            "rows": self.rows,
+            "rejected": self.rejected,
+            "failed": self.failed,
+            "unmapped": dict(self.validator.unmapped),
+            "replacements": self.validator.replacements,
+            "my_numbers": self.writer.my_numbers,
+            "atena_serial": _sequence_serial(self.seen),
+        }
+
+
+def _stream_size(stream: BinaryIO) -> int | None:
+    try:
+        status = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        getbuffer = getattr(stream, "getbuffer", None)
+        return getbuffer().nbytes if getbuffer is not None else None
+    return status.st_size if stat.S_ISREG(status.st_mode) else None
+
+
 def registry_import(
     *,
     stream: BinaryIO,
@@ -140,6 +258,11 @@ def registry_import(
 
     Raises :class:`ImportRejected` (nothing written) when a row is invalid and
     ``options.skip_invalid`` is off; with it on, invalid rows go to ``rejects``.
+
+    A large file (more than :data:`PARALLEL_MIN_ROWS` rows) is read, validated and
+    prepared by a forked child process while this one writes: the two overlap on two
+    cores. The child holds no database connection; it only sends prepared batches,
+    problems and totals back, in file order.
     """
     started = time.monotonic()
     alias = current_tenant_alias()
@@ -147,6 +270,7 @@ def registry_import(
     result = ImportResult(import_id=import_id)
     bad_lines: set[int] = set()
     read_bytes = [0]
+    size = _stream_size(stream)
     rows = csv_rows(decoded_lines(stream, bad_lines, read_bytes))
     first = next(rows, None)
     if first is None:
@@ -174,86 +298,70 @@ def registry_import(
         writer = BulkWriter(
             alias, import_id=import_id, households=households, existing=len(existing)
         )
-        seen: dict[str, int] = {}
-        bundles: list[tuple] = []
-        updates: list[dict[str, Any]] = []
-        failed = False
+        scan = _Scan(validator, writer, options, existing, bad_lines)
+        present = validator.present
+        reader: _Reader | None = None
 
-        def flush() -> None:
+        def write(
+            bundles: list[tuple],
+            updates: list[dict[str, Any]],
+            problems: list[Problem],
+            rejected: list[tuple],
+        ) -> None:
+            result.problems += problems
+            if rejects is not None:
+                for row, row_problems in rejected:
+                    rejects.row(row, row_problems, reject_index)
             if bundles:
-                writer.submit(bundles.copy())
+                writer.submit(bundles)
                 result.created += len(bundles)
-                bundles.clear()
             if updates:
                 writer.drain()
-                _apply_updates(updates, writer, result, validator.present)
-                updates.clear()
+                _apply_updates(updates, writer, result, present)
 
         try:
             for start, end, row in rows:
-                result.rows += 1
-                record, problems = validator.validate(start, row)
-                if bad_lines and any(n in bad_lines for n in range(start, end + 1)):
-                    problems.append(Problem(start, None, "UTF-8 として読めない文字があります"))
-                    record = None
-                if record is not None:
-                    atena = record["atena_number"]
-                    if (first_line := seen.get(atena)) is not None:
-                        problems.append(
-                            Problem(
-                                start, "宛名番号", f"宛名番号が{first_line}行目と重複しています"
-                            )
-                        )
-                    elif atena in existing and not options.update:
-                        problems.append(
-                            Problem(
-                                start,
-                                "宛名番号",
-                                "この宛名番号の住民は既に登録されています（更新するには --update）",
-                            )
-                        )
-                    else:
-                        seen[atena] = start
-                if problems:
-                    result.problems.extend(problems)
-                    result.rejected_rows += 1
-                    if rejects is not None:
-                        rejects.row(row, problems, reject_index)
-                    if not options.skip_invalid:
-                        failed = True
-                        bundles.clear()
-                        updates.clear()
-                    continue
-                if failed:
-                    continue  # keep validating, never write
-                if record["atena_number"] in existing:
-                    record["id"] = existing[record["atena_number"]]
-                    updates.append(record)
-                    if len(updates) >= UPDATE_BATCH_ROWS:
-                        flush()
-                else:
-                    bundles.append(writer.prepare(record))
-                    if len(bundles) >= BATCH_ROWS:
-                        flush()
-                        if progress is not None:
-                            progress(read_bytes[0], result.written)
+                scan.feed(start, end, row)
+                if scan.full():
+                    write(*scan.take())
+                    if progress is not None:
+                        progress(read_bytes[0], result.written)
+                if PARALLEL and scan.rows in (PARALLEL_PROBE_ROWS, PARALLEL_MIN_ROWS):
+                    estimate = scan.rows * size / read_bytes[0] if size else scan.rows
+                    if estimate >= PARALLEL_MIN_ROWS and _can_fork():
+                        write(*scan.take())
+                        reader = _Reader(scan, rows, read_bytes)
+                        break
+            if reader is not None:
+                for bundles, updates, problems, rejected, done in reader:
+                    write(bundles, updates, problems, rejected)
+                    if progress is not None:
+                        progress(done, result.written)
+                totals = reader.totals
+            else:
+                write(*scan.take())
+                totals = scan.totals()
         except BaseException:
+            if reader is not None:
+                reader.stop()
             writer.abort()
             raise
-        result.unmapped_gaiji = dict(validator.unmapped)
-        result.gaiji_replacements = validator.replacements
-        if failed:
+        result.rows = totals["rows"]
+        result.rejected_rows = totals["rejected"]
+        result.unmapped_gaiji = totals["unmapped"]
+        result.gaiji_replacements = totals["replacements"]
+        writer.my_numbers = totals["my_numbers"]
+        if totals["failed"]:
             writer.drain()
             result.seconds = time.monotonic() - started
             raise ImportRejected(result)
-        flush()
         writer.finish()
         if progress is not None:
-            progress(read_bytes[0], result.written)
+            progress(read_bytes[0] if reader is None else reader.read_bytes, result.written)
         result.my_numbers += writer.my_numbers
         result.households_created = writer.households_created
-        _advance_sequence("atena", seen, alias)
-        _advance_sequence("household", households, alias)
+        _advance_sequence("atena", totals["atena_serial"], alias)
+        _advance_sequence("household", _sequence_serial(households), alias)
         if result.written:
             outbox_append(type=EVENT_TYPE, subject=import_id, data=result.counts())
         audit_append(
@@ -277,19 +385,107 @@ def registry_import(
     return result
 
 
-def _advance_sequence(kind: str, numbers: dict[str, int], alias: str) -> None:
-    """Move the issuing sequence past imported numbers of the issued form (7-digit
-    serial + check digit), so new numbers never have to skip over them one by one."""
+# ---------------------------------------------------------------- the forked reader
+
+
+def _can_fork() -> bool:
+    # Only from a single-threaded process (the CLI): a fork copies no other thread, and
+    # a lock another thread held at that moment would stay locked in the child.
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+class _Reader:
+    """A forked child that goes on with the scan (reading, validating, preparing the rest
+    of the file) and sends each batch through a pipe; iterate for the batches, in order.
+
+    The child starts from a copy of this process (the CSV reader's position, the
+    validator's caches, the numbers already seen) and never touches the database: it
+    exits with ``os._exit`` after its last message. It is at most one batch ahead (a
+    pipe send blocks until the importing process receives), so memory stays bounded.
+    If the importing process dies (kill -9) the child's next send fails and it exits.
+    """
+
+    def __init__(self, scan: _Scan, rows: Iterator, read_bytes: list[int]) -> None:
+        context = multiprocessing.get_context("fork")
+        receive, send = context.Pipe(duplex=False)
+        self._receive = receive
+        self.read_bytes = read_bytes[0]
+        self.totals: dict[str, Any] = {}
+        self._process = context.Process(
+            target=_reader_main,
+            args=(scan, rows, read_bytes, send),
+            name="registry-import-reader",
+            daemon=True,
+        )
+        self._process.start()
+        send.close()
+
+    def __iter__(self) -> Iterator[tuple]:
+        while True:
+            try:
+                kind, payload = self._receive.recv()
+            except EOFError:
+                self.stop()
+                raise RuntimeError("取り込みの読み取りプロセスが異常終了しました") from None
+            if kind == "batch":
+                *batch, self.read_bytes = payload
+                yield (*batch, self.read_bytes)
+            elif kind == "end":
+                self.totals = payload
+                self._process.join()
+                self._receive.close()
+                return
+            else:
+                self.stop()
+                raise RuntimeError(f"取り込みの読み取りプロセスで誤りがありました:\n{payload}")
+
+    def stop(self) -> None:
+        if self._process.is_alive():
+            self._process.kill()
+        self._process.join()
+        self._receive.close()
+
+
+def _reader_main(scan: _Scan, rows: Iterator, read_bytes: list[int], send: Any) -> None:
+    try:
+        for start, end, row in rows:
+            scan.feed(start, end, row)
+            if scan.full():
+                send.send(("batch", (*scan.take(), read_bytes[0])))
+        send.send(("batch", (*scan.take(), read_bytes[0])))
+        send.send(("end", scan.totals()))
+    except BrokenPipeError:
+        pass  # the importing process is gone
+    except BaseException:
+        with contextlib.suppress(OSError):  # reported to the importing process
+            send.send(("error", traceback.format_exc()))
+    finally:
+        send.close()
+
+
+# ---------------------------------------------------------------- number sequences
+
+
+def _sequence_serial(numbers: Iterable[str]) -> int | None:
+    """The serial of the highest valid number of the issued form (7-digit serial +
+    check digit) among ``numbers``, if any."""
     width = SERIAL_DIGITS + 1
     candidates = [n for n in numbers if len(n) == width and n.isdigit()]
     if not candidates:
-        return
+        return None
     top = max(candidates)
     if not is_valid_atena_number(top):
         top = next((n for n in sorted(candidates, reverse=True) if is_valid_atena_number(n)), "")
         if not top:
-            return
-    serial = int(top[:-1])
+            return None
+    return int(top[:-1])
+
+
+def _advance_sequence(kind: str, serial: int | None, alias: str) -> None:
+    """Move the issuing sequence past imported numbers of the issued form, so new
+    numbers never have to skip over them one by one."""
+    if serial is None:
+        return
     sequence, _ = NumberSequence.objects.using(alias).select_for_update().get_or_create(kind=kind)
     if sequence.last < serial:
         sequence.last = serial

@@ -36,7 +36,7 @@ from machi.registry.models import (
     ResidentHistory,
     ResidentKey,
 )
-from machi.registry.mynumber import my_number_seal
+from machi.registry.mynumber import my_number_sealer
 
 RESIDENT_TABLE = Resident._meta.db_table
 HOUSEHOLD_TABLE = Household._meta.db_table
@@ -113,7 +113,10 @@ class BulkWriter:
         )
         self.dates = DateJson()
         self.my_numbers = 0
+        self._seal = my_number_sealer()  # the validator checked the numbers
         self._keys_cache: dict[tuple[str, str, str], list[tuple[str, str]]] = {}
+        self._common: dict[str, str] = {}
+        self._common_keys: dict[str, str] = {}
         self._next_ids: dict[str, int] = {}
         self._dropped: list[str] = []
         self._rebuild = existing < REBUILD_INDEXES_BELOW
@@ -128,6 +131,8 @@ class BulkWriter:
                 # A big page cache keeps the B-trees in memory during the import.
                 cursor.execute("PRAGMA cache_size = -1048576")
                 cursor.execute("PRAGMA temp_store = MEMORY")
+                # Rebuilding the indexes may sort with a helper thread.
+                cursor.execute("PRAGMA threads = 2")
 
     # ------------------------------------------------------------ main thread
 
@@ -141,7 +146,7 @@ class BulkWriter:
         settled, _ = dates(get("settled_on"))
         my_number = get("my_number") or ""
         if my_number:
-            my_number = my_number_seal(my_number)
+            my_number = self._seal(my_number)
             self.my_numbers += 1
         gaiji = record["gaiji"]
         name = record["name"]
@@ -151,30 +156,54 @@ class BulkWriter:
         alias = get("alias", "")
         alphabet = get("name_alphabet", "")
         if former or alias:
-            keys = list(
+            keys = self._shared_keys(
                 resident_keys(
                     name=name, kana=kana, former_surname=former,
                     former_surname_kana=former_kana, alias=alias, name_alphabet=alphabet,
-                ).items()
+                )
             )  # fmt: skip
         else:
             cache_key = (name, kana, alphabet)
             keys = self._keys_cache.get(cache_key)
             if keys is None:
-                keys = list(resident_keys(name=name, kana=kana, name_alphabet=alphabet).items())
+                keys = self._shared_keys(
+                    resident_keys(name=name, kana=kana, name_alphabet=alphabet)
+                )
                 if len(self._keys_cache) < 300_000:
                     self._keys_cache[cache_key] = keys
+        # Values many residents share are kept as one object each: a batch sent from the
+        # forked reader then pickles (and unpickles) them once.
+        common = self._common
+        if len(common) > 200_000:
+            common.clear()
+        share = common.setdefault
+        relationship = record["relationship"]
+        postal = get("postal_code", "")
+        prefecture = record["prefecture"]
+        city = record["city"]
+        machiaza = record["machiaza"]
+        nationality = get("nationality", "")
         tail = (
             record["resident_type"], record["status"], name, kana,
             KanaStatus.UNCONFIRMED.value, former, former_kana, alias, "", alphabet,
-            record["sex"], birth, birth_approx, record["relationship"], get("postal_code", ""),
-            record["prefecture"], record["city"], record["machiaza"], get("banchi", ""),
-            get("katagaki", ""), became, settled, "", "", get("nationality", ""), "",
-            my_number, "", False, False, False, "", False,
-            json.dumps(gaiji) if gaiji else "[]", self.now,
+            record["sex"], birth, birth_approx, share(relationship, relationship),
+            share(postal, postal), share(prefecture, prefecture), share(city, city),
+            share(machiaza, machiaza), get("banchi", ""), get("katagaki", ""), became, settled,
+            "", "", share(nationality, nationality), "", my_number, "", False, False, False, "",
+            False, json.dumps(gaiji) if gaiji else "[]", self.now,
         )  # fmt: skip
         history = f"{self._prefix}{record['line']}}}"
         return (record["atena_number"], record["household_number"], tail, keys, history)
+
+    def _shared_keys(self, keys: dict[str, str]) -> list[tuple[str, str]]:
+        """(key, raw) pairs, each string shared with the residents that have it too
+        (surnames, given names: see ``prepare``)."""
+        common = self._common_keys
+        if len(common) > 300_000:
+            common.clear()
+        return [
+            (common.setdefault(key, key), common.setdefault(raw, raw)) for key, raw in keys.items()
+        ]
 
     def submit(self, bundles: list[tuple]) -> None:
         """Write a batch of prepared residents (or hand it to the writer thread)."""

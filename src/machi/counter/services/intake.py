@@ -1,0 +1,375 @@
+"""Life-event intake: one filing in, every procedure out (総合窓口 / 書かない窓口).
+
+``life_event_confirm`` does, in ONE transaction on the municipality's database: the
+registry change through the registry services, the navigator run, the visit with one
+task per procedure, and the outbox events of all of them. If anything fails, nothing
+is written.
+
+The input is the navigator's (DOMAIN.md §6) where each person is either an existing
+resident (``atena_number``: the registry supplies the birth date, householder, nationality
+and insurance) or a new person (``name``, ``kana``, ``sex``, ``birth_date``,
+``relationship`` …: a newborn or a newcomer), plus what the event needs (``address``
+for a move in or within, ``destination`` for a move out, ``new_name`` for a marriage…).
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from machi.audit.services import Terminal
+from machi.counter.models import Ticket, Visit
+from machi.counter.services.visits import tasks_create, visit_open
+from machi.japanese import DateParseError, parse_date
+from machi.procedures.engine.errors import NavigatorInputError
+from machi.procedures.selectors import navigator_run
+from machi.registry import services as registry
+from machi.registry.models import Household, Resident, Status
+from machi.registry.relationships import HOUSEHOLDER, relationship_problem
+from machi.tenancy.context import current_tenant_alias
+
+NAVIGATOR_FIELDS = (
+    "receives_pension", "civil_servant", "my_number_card", "seal_registered",
+    "care_certified", "disability_certificate", "child_allowance_recipient", "name_changes",
+    "custodial_parent",
+)  # fmt: skip
+ADDRESS_FIELDS = ("postal_code", "prefecture", "city", "machiaza", "banchi", "katagaki")
+NEW_PERSON_REQUIRED = ("name", "sex", "birth_date", "relationship")
+
+
+class IntakeError(ValueError):
+    """The intake was refused; ``errors`` names every problem by its field
+    (``persons[1].name: …``). Nothing was written."""
+
+    def __init__(self, errors: list[str] | str) -> None:
+        self.errors = [errors] if isinstance(errors, str) else list(errors)
+        super().__init__("\n".join(self.errors))
+
+
+@dataclass
+class IntakeResult:
+    visit: Visit
+    procedures: list[dict[str, Any]]
+    task_ids: list[int]
+    change: str
+    atena_numbers: dict[str, str]  # navigator person id → atena number
+    residents_changed: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Person:
+    pid: str
+    data: dict[str, Any]
+    resident: Resident | None = None  # existing resident
+
+
+def _insurance_of(resident: Resident) -> str | None:
+    if resident.kouki:
+        return "kouki"
+    if resident.kokuho:
+        return "kokuho"
+    return None  # the registry cannot know: the clerk answers
+
+
+def _navigator_person(person: _Person, errors: list[str], where: str) -> dict[str, Any]:
+    data = person.data
+    entry: dict[str, Any] = {"id": person.pid}
+    resident = person.resident
+    if resident is not None:
+        born = resident.birth_date
+        entry["birth_date"] = born.approx.isoformat() if born.approx else born.text
+        entry["householder"] = resident.relationship == HOUSEHOLDER
+        entry["nationality"] = (
+            "JP" if resident.resident_type == "1" else (resident.nationality or "XX")
+        )
+        entry["insurance"] = data.get("insurance") or _insurance_of(resident)
+        entry["pension"] = data.get("pension", resident.pension_category or None)
+        entry["child_allowance_recipient"] = data.get(
+            "child_allowance_recipient", resident.child_allowance
+        )
+    else:
+        entry["birth_date"] = data.get("birth_date")
+        entry["householder"] = data.get("relationship") == HOUSEHOLDER
+        entry["nationality"] = data.get("nationality") or "JP"
+        entry["insurance"] = data.get("insurance")
+        entry["pension"] = data.get("pension")
+    if not entry.get("insurance"):
+        errors.append(
+            f"{where}.insurance: 健康保険（kokuho, employee, kouki, welfare, none）を選んでください"
+        )
+    for name in NAVIGATOR_FIELDS:
+        if name in data:
+            entry[name] = bool(data[name])
+        else:
+            entry.setdefault(name, False)
+    return entry
+
+
+def _parse(data: Any) -> tuple[dict[str, Any], list[_Person], list[str]]:
+    errors: list[str] = []
+    if not isinstance(data, dict):
+        raise IntakeError("入力は JSON オブジェクトです")
+    event = data.get("event")
+    if not isinstance(event, dict):
+        raise IntakeError("event: 必須です")
+    raw_persons = data.get("persons")
+    if not isinstance(raw_persons, list) or not raw_persons:
+        raise IntakeError("persons: 1人以上必要です")
+    numbers = [p.get("atena_number") for p in raw_persons if isinstance(p, dict)]
+    found = {
+        r.atena_number: r
+        for r in Resident.objects.select_related("household").filter(
+            atena_number__in=[n for n in numbers if n]
+        )
+    }
+    persons: list[_Person] = []
+    for index, raw in enumerate(raw_persons):
+        where = f"persons[{index}]"
+        if not isinstance(raw, dict) or not raw.get("id"):
+            errors.append(f"{where}.id: 必須です")
+            continue
+        person = _Person(pid=str(raw["id"]), data=raw)
+        if number := raw.get("atena_number"):
+            person.resident = found.get(number)
+            if person.resident is None:
+                errors.append(f"{where}.atena_number: 宛名番号 {number} の住民はいません")
+        else:
+            for name in NEW_PERSON_REQUIRED:
+                if not str(raw.get(name, "")).strip():
+                    errors.append(f"{where}.{name}: 新しく記録する人には必須です")
+            if raw.get("relationship") and (problem := relationship_problem(raw["relationship"])):
+                errors.append(f"{where}.relationship: {problem}")
+        persons.append(person)
+    return event, persons, errors
+
+
+def _new_person(person: _Person) -> registry.Person:
+    data = person.data
+    foreign = (data.get("nationality") or "JP") != "JP"
+    return registry.Person(
+        name=data["name"],
+        kana=data.get("kana", ""),
+        sex=str(data["sex"]),
+        birth_date=data["birth_date"],
+        relationship=data["relationship"],
+        resident_type="2" if foreign else "1",
+        nationality=data.get("nationality_name") or (data.get("nationality") if foreign else ""),
+        name_alphabet=data.get("name_alphabet", ""),
+        my_number=data.get("my_number", ""),
+        kokuho=data.get("insurance") == "kokuho",
+        kouki=data.get("insurance") == "kouki",
+        pension_category=data.get("pension") or "",
+    )
+
+
+def _address(data: dict[str, Any], errors: list[str]) -> registry.Address | None:
+    address = data.get("address")
+    if not isinstance(address, dict):
+        errors.append("address: 新しい住所が必要です")
+        return None
+    for name in ("prefecture", "city", "machiaza"):
+        if not str(address.get(name, "")).strip():
+            errors.append(f"address.{name}: 必須です")
+    unknown = set(address) - set(ADDRESS_FIELDS)
+    if unknown:
+        errors.append(f"address: 不明な項目 {', '.join(sorted(unknown))}")
+    if errors:
+        return None
+    return registry.Address(**{k: str(address.get(k, "")).replace("-", "") if k == "postal_code"
+                               else str(address.get(k, "")) for k in ADDRESS_FIELDS})  # fmt: skip
+
+
+def life_event_confirm(
+    *,
+    data: Any,
+    actor: Any,
+    terminal: Terminal | None = None,
+    ticket: Ticket | None = None,
+    filed_on: datetime.date | None = None,
+) -> IntakeResult:
+    """Record a life event at the counter (see the module docstring). Raises IntakeError
+    naming every problem; nothing is written then."""
+    event, persons, errors = _parse(data)
+    by_id = {p.pid: p for p in persons}
+    event_type = event.get("type")
+    subjects = [s for s in event.get("subjects", []) if isinstance(s, str)]
+    try:
+        event_date = parse_date(str(event.get("date", "")))
+    except DateParseError as error:
+        errors.append(f"event.date: {error}")
+        event_date = None
+    if event_date is not None and (event_date.unknown or event_date.non_calendar):
+        errors.append("event.date: 異動日は暦にある日付で入力してください")
+    navigator_input = {
+        "event": {k: v for k, v in event.items() if k in {"type", "date", "subjects",
+                                                           "from_abroad", "to_abroad"}},
+        "persons": [
+            _navigator_person(p, errors, f"persons[{i}]") for i, p in enumerate(persons)
+        ],
+        "answers": data.get("answers") or {},
+    }  # fmt: skip
+    if event_date is not None and event_date.approx:
+        navigator_input["event"]["date"] = event_date.approx.isoformat()
+    if errors:
+        raise IntakeError(errors)
+    try:
+        procedures = navigator_run(data=navigator_input)["procedures"]
+    except NavigatorInputError as error:
+        raise IntakeError(error.errors) from error
+
+    filing = registry.Filing(
+        effective_on=event_date,
+        filed_on=filed_on or datetime.date.today(),
+        filing_kind="ex_officio" if event_type in {"birth", "death", "marriage", "divorce"}
+        else "filing",
+        actor=actor,
+        terminal=terminal,
+        function="counter:intake",
+    )  # fmt: skip
+    with transaction.atomic(using=current_tenant_alias()):
+        try:
+            changed = _registry_change(event_type, event, data, persons, by_id, subjects, filing)
+        except ValidationError as error:
+            raise IntakeError(error.messages) from error
+        atena = {p.pid: p.resident.atena_number for p in persons if p.resident is not None}
+        visit = visit_open(
+            event_type=event_type,
+            event_date=event_date.approx,
+            navigator_input=navigator_input,
+            atena_numbers=sorted(set(atena.values())),
+            ticket=ticket,
+            actor=actor,
+            terminal=terminal,
+        )
+        tasks = tasks_create(
+            visit=visit, procedures=procedures, person_atena=atena, actor=actor,
+            terminal=terminal,
+        )  # fmt: skip
+    return IntakeResult(
+        visit=visit,
+        procedures=procedures,
+        task_ids=[t.pk for t in tasks],
+        change=event_type,
+        atena_numbers=atena,
+        residents_changed=changed,
+    )
+
+
+def _existing(persons: list[_Person], ids: list[str], *, what: str) -> list[Resident]:
+    residents = []
+    for pid in ids:
+        person = next((p for p in persons if p.pid == pid), None)
+        if person is None or person.resident is None:
+            raise IntakeError(f"event.subjects: {pid} は{what}ため、宛名番号が必要です")
+        if person.resident.status != Status.RESIDENT:
+            raise IntakeError(
+                f"{pid}: 宛名番号 {person.resident.atena_number} は住民ではありません"
+            )
+        residents.append(person.resident)
+    return residents
+
+
+def _household_of(persons: list[_Person]) -> Household | None:
+    heads = [p.resident for p in persons if p.resident is not None]
+    return heads[0].household if heads else None
+
+
+def _registry_change(
+    event_type: str,
+    event: dict[str, Any],
+    data: dict[str, Any],
+    persons: list[_Person],
+    by_id: dict[str, _Person],
+    subjects: list[str],
+    filing: registry.Filing,
+) -> list[str]:
+    errors: list[str] = []
+    if event_type == "move_in":
+        newcomers = [by_id[s] for s in subjects if s in by_id]
+        if any(p.resident is not None for p in newcomers):
+            raise IntakeError("event.subjects: 転入する人は新しく記録する人です（宛名番号なし）")
+        address = _address(data, errors)
+        if errors:
+            raise IntakeError(errors)
+        residents = registry.resident_move_in(
+            persons=[_new_person(p) for p in newcomers],
+            address=address,
+            filing=filing,
+            household=_household_of(persons),
+            previous_address=str(data.get("previous_address", "")),
+            from_abroad=bool(event.get("from_abroad")),
+        )
+        for person, resident in zip(newcomers, residents, strict=True):
+            person.resident = resident
+        return [r.atena_number for r in residents]
+    if event_type == "birth":
+        newborns = [by_id[s] for s in subjects if s in by_id]
+        household = _household_of(persons)
+        if len(newborns) != 1 or newborns[0].resident is not None or household is None:
+            raise IntakeError(
+                "出生: subjects は新生児1人（宛名番号なし）、persons に同じ世帯の住民が必要です"
+            )
+        newborn = newborns[0]
+        newborn.resident = registry.resident_register_birth(
+            person=_new_person(newborn), household=household, filing=filing
+        )
+        return [newborn.resident.atena_number]
+    if event_type == "move_within":
+        residents = _existing(persons, subjects, what="転居する")
+        address = _address(data, errors)
+        if errors:
+            raise IntakeError(errors)
+        registry.resident_move_within(residents=residents, address=address, filing=filing)
+        return [r.atena_number for r in residents]
+    if event_type == "move_out":
+        residents = _existing(persons, subjects, what="転出する")
+        destination = str(data.get("destination", "")).strip()
+        if not destination:
+            raise IntakeError("destination: 転出先を入力してください")
+        registry.resident_move_out(
+            residents=residents, destination=destination, filing=filing,
+            to_abroad=bool(event.get("to_abroad")),
+        )  # fmt: skip
+        return [r.atena_number for r in residents]
+    if event_type == "death":
+        (resident,) = _existing(persons, subjects[:1], what="亡くなった")
+        registry.resident_record_death(resident=resident, filing=filing)
+        return [resident.atena_number]
+    if event_type in {"marriage", "divorce"}:
+        residents = _existing(persons, subjects, what="届出の当事者の")
+        changed = []
+        for pid, resident in zip(subjects, residents, strict=True):
+            person = by_id[pid].data
+            if not person.get("new_name"):
+                continue
+            registry.resident_change_name(
+                resident=resident,
+                name=person["new_name"],
+                kana=person.get("new_kana", ""),
+                reason=event_type,
+                former_surname=person.get("former_surname"),
+                former_surname_kana=person.get("former_surname_kana"),
+                filing=filing,
+            )
+            changed.append(resident.atena_number)
+        return changed
+    if event_type == "household_change":
+        residents = _existing(persons, [p.pid for p in persons], what="世帯変更の")
+        relationships = {}
+        for person, resident in zip(persons, residents, strict=True):
+            relationships[resident] = person.data.get("relationship") or resident.relationship
+        target = None
+        if number := data.get("household_number"):
+            target = Household.objects.filter(household_number=number).first()
+            if target is None:
+                raise IntakeError(f"household_number: 世帯番号 {number} はありません")
+        moving = [r for p, r in zip(persons, residents, strict=True) if p.pid in subjects]
+        registry.household_change(
+            relationships=relationships, moving=moving, household=target, filing=filing
+        )
+        return [r.atena_number for r in residents]
+    raise IntakeError(f"event.type: 不明な届出 {event_type!r}")

@@ -1,0 +1,411 @@
+"""Residents' pre-application: the public form, the results, codes, expiry, isolation."""
+
+from __future__ import annotations
+
+import datetime
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.cache import cache
+from django.test import Client
+
+from machi.audit.models import AuditEntry
+from machi.audit.services import Terminal
+from machi.counter.models import PreApplication
+from machi.counter.selectors import preapplication_get
+from machi.counter.selectors.preapplications import (
+    preapplication_code_normalise,
+    relevant_questions,
+)
+from machi.counter.services import (
+    PreApplicationError,
+    preapplication_create,
+    preapplication_mark_used,
+)
+from machi.counter.services.preapplications import MAX_PERSONS, preapplication_purge_expired
+from machi.counter.views import preapplications as views
+from machi.procedures.engine import NavigatorInputError, default_catalogue
+from machi.tenancy.context import tenant_context
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+JST = ZoneInfo("Asia/Tokyo")
+A, B = "131016", "271403"
+URL = f"/{A}/preapply/"
+
+
+@pytest.fixture(autouse=True)
+def _clear_rate_limit():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def anonymous(municipality_a, municipality_b) -> Client:
+    return Client()
+
+
+def move_in_form(**changes: str) -> dict[str, str]:
+    """Two adults with 国保 and an 8-year-old (with a parent's employer insurance), all
+    moving in on Friday 2026-04-03; the first adult is the householder."""
+    data = {
+        "e-event": "move_in",
+        "e-date": "2026-04-03",
+        "e-count": "3",
+        "e-shown": "3",
+        "e-from_abroad": "0",
+        "p1-subject": "1",
+        "p1-birth_date": "1980-05-10",
+        "p1-nationality": "JP",
+        "p1-insurance": "kokuho",
+        "p1-householder": "1",
+        "p1-my_number_card": "1",
+        "p2-subject": "1",
+        "p2-birth_date": "昭和57年3月1日",  # 和暦
+        "p2-nationality": "JP",
+        "p2-insurance": "kokuho",
+        "p2-householder": "0",
+        "p3-subject": "1",
+        "p3-birth_date": "H30.1.15",  # 2018-01-15: 8 years old, elementary school
+        "p3-nationality": "JP",
+        "p3-insurance": "employee",
+        "p3-householder": "0",
+        "a-has_dog": "0",
+        "a-wants_seal_registration": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def navigator_input(**event) -> dict:
+    return {
+        "event": {"type": "move_in", "date": "2026-04-03", "subjects": ["x", "y"], **event},
+        "persons": [
+            {"id": "x", "birth_date": "1980-05-10", "insurance": "kokuho", "householder": True},
+            {"id": "y", "birth_date": "2018-01-15", "insurance": "kokuho"},
+        ],
+        "answers": {"has_dog": True},
+    }
+
+
+def create(lg_code: str = A, data: dict | None = None) -> PreApplication:
+    with tenant_context(lg_code):
+        return preapplication_create(navigator_input=data or navigator_input())
+
+
+def fired(groups, code: str) -> list[str]:
+    return [
+        label for g in groups for p in g.procedures if p["code"] == code
+        for label in p["person_labels"]
+    ]  # fmt: skip
+
+
+def feedback(html: str, field_id: str) -> str:
+    match = re.search(rf'<div id="{field_id}_feedback" class="feedback">(.*?)</div>', html, re.S)
+    assert match, field_id
+    return match[1]
+
+
+# --- the public pages -----------------------------------------------------------------------
+
+
+def test_step1_needs_no_login(anonymous):
+    response = anonymous.get(URL)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    assert "必要な手続きを調べる" in html
+    for label in ("転入", "転出", "転居", "出生", "死亡", "婚姻", "離婚", "世帯変更"):
+        assert f'<span class="pa-event-name">{label}</span>' in html
+    assert '<label for="id_e-date">' in html
+
+
+def test_step1_errors(anonymous):
+    response = anonymous.get(URL, {"e-event": "moving", "e-date": "2026-02-30", "e-count": "3"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "正しく選択してください" in html or "選択してください" in html
+    assert "日付を" in html
+
+
+def test_step2_shows_a_block_per_person(anonymous):
+    response = anonymous.get(URL, {"e-event": "move_in", "e-date": "2026-04-03", "e-count": "3"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    for n in (1, 2, 3):
+        assert f'<fieldset class="pa-person" id="pa-person-{n}">' in html
+        assert f"<legend>{n}人目</legend>" in html
+        assert f'<label for="id_p{n}-birth_date">生年月日</label>' in html
+    assert "海外から引っ越してきましたか" in html  # from_abroad: move_in only
+    assert "海外へ引っ越しますか" not in html
+    # the questions the move_in rules read, and not the others
+    assert "マイナンバーカードを持っていますか" in html
+    assert "要介護・要支援の認定を受けていますか" in html
+    assert "離婚後、お子さんと暮らして" not in html
+    assert "犬を飼っていますか" in html
+    assert "土地や建物" not in html
+    assert 'value="2026-04-03"' in html
+
+
+def test_questions_follow_the_catalogue():
+    catalogue = default_catalogue()
+    move_in, answers = relevant_questions(catalogue, "move_in")
+    assert {"my_number_card", "care_certified", "disability_certificate"} <= move_in
+    assert {"householder", "child_allowance_recipient", "civil_servant"} <= move_in
+    assert "custodial_parent" not in move_in and "name_changes" not in move_in
+    assert answers == ["wants_seal_registration", "has_dog"]
+    divorce, answers = relevant_questions(catalogue, "divorce")
+    assert {"custodial_parent", "name_changes", "pension"} <= divorce
+    assert answers == []
+    _death, answers = relevant_questions(catalogue, "death")
+    assert answers == ["owns_real_estate"]
+
+
+def test_move_in_results(anonymous):
+    response = anonymous.post(URL, move_in_form())
+    assert response.status_code == 200, response.content.decode()[:3000]
+    groups = response.context["groups"]
+    assert [g.name for g in groups] == ["市民課", "保険年金課", "子育て支援課", "学校教育課"]
+    assert fired(groups, "juki.move_in") == ["1人目", "2人目", "3人目"]
+    assert fired(groups, "kokuho.enroll") == ["1人目", "2人目"]
+    assert fired(groups, "school.transfer_in") == ["3人目"]
+    assert fired(groups, "child_medical.apply") == ["3人目"]
+    assert fired(groups, "child_allowance.apply") == ["1人目"]  # the householder claims
+    assert fired(groups, "mynumber.continue") == ["1人目"]
+    assert fired(groups, "kaigo.enroll") == []
+    html = response.content.decode()
+    assert html.count("<h1") == 1
+    assert "転入届" in html and "2026年4月17日（金）まで" in html
+    assert "窓口で使う番号を発行" in html
+    assert "1982年3月1日" in html  # the 和暦 date read as 1982-03-01
+    assert 'name="p2-birth_date" value="昭和57年3月1日"' in html  # carried for 修正
+
+
+def test_invalid_date_is_shown_on_that_person(anonymous):
+    response = anonymous.post(URL, move_in_form(**{"p2-birth_date": "1985/13/01"}))
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "13月はありません: &#x27;1985/13/01&#x27;" in feedback(html, "id_p2-birth_date")
+    assert feedback(html, "id_p1-birth_date").strip() == ""
+    assert feedback(html, "id_p3-birth_date").strip() == ""
+    assert 'href="#id_p2-birth_date">2人目 生年月日:' in html  # the error summary
+    assert re.search(r'name="p2-birth_date"[^>]*aria-invalid="true"', html)
+    assert 'aria-describedby="id_p2-birth_date_feedback id_p2-birth_date_helptext"' in html
+    assert not PreApplication.objects.using(f"tenant_{A}").exists()
+
+
+def test_birth_after_the_event_and_missing_answers(anonymous):
+    response = anonymous.post(
+        URL, move_in_form(**{"p3-birth_date": "2026-05-01", "p1-insurance": ""})
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "健康保険を選んでください" in feedback(html, "id_p1-insurance")
+    # the navigator's check comes after the form's: fix the insurance and see it
+    response = anonymous.post(URL, move_in_form(**{"p3-birth_date": "2026-05-01"}))
+    assert response.status_code == 400
+    assert "出来事の日（2026-04-03）より後の日付です" in feedback(
+        response.content.decode(), "id_p3-birth_date"
+    )
+
+
+def test_someone_must_be_the_subject(anonymous):
+    data = move_in_form(**{"p1-subject": "0", "p2-subject": "0", "p3-subject": "0"})
+    response = anonymous.post(URL, data)
+    assert response.status_code == 400
+    assert "「はい」と答えた方が1人以上必要です" in response.content.decode()
+
+
+def test_resize_keeps_what_was_entered(anonymous):
+    data = move_in_form(**{"e-count": "4", "action": "resize"})
+    response = anonymous.post(URL, data)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<legend>4人目</legend>" in html
+    assert 'value="昭和57年3月1日"' in html
+    assert "入力を確認してください" not in html  # no errors for the new, empty block
+    # the number changed without 「人数を変更」: the blocks are shown, not checked
+    response = anonymous.post(URL, move_in_form(**{"e-count": "2"}))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "世帯の人数を2人にしました" in html and "<legend>3人目</legend>" not in html
+
+
+def test_issue_code_and_show_it_again(anonymous):
+    response = anonymous.post(URL, move_in_form(action="issue"))
+    assert response.status_code == 302
+    code = response.url.rstrip("/").rsplit("/", 1)[-1]
+    assert response.url == f"/{A}/preapply/{code}/"
+    assert re.fullmatch(r"[ACEFGHJKMNPRTWXY34679]{8}", code)
+    with tenant_context(A):
+        saved = preapplication_get(code=code)
+    assert saved is not None and saved.used_at is None
+    assert saved.expires_at - saved.created_at == datetime.timedelta(days=30)
+
+    page = anonymous.get(response.url)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert html.count("<h1") == 1
+    assert f"{code[:4]}-{code[4:]}" in html
+    assert "<svg" in html and "<title>事前申請番号" in html
+    assert "転入届" in html and "子ども医療費助成の申請" in html
+    assert "data-print" in html
+    assert fired(page.context["groups"], "juki.move_in") == ["1人目", "2人目", "3人目"]
+    # as typed at the counter: lower case, hyphen
+    again = anonymous.get(f"/{A}/preapply/{code[:4].lower()}-{code[4:].lower()}/")
+    assert again.status_code == 302 and again.url == f"/{A}/preapply/{code}/"
+
+
+def test_saved_input_is_the_canonical_navigator_input(anonymous):
+    anonymous.post(URL, move_in_form(action="issue"))
+    saved = PreApplication.objects.using(f"tenant_{A}").get()
+    data = saved.navigator_input
+    assert data["event"] == {
+        "type": "move_in", "date": "2026-04-03", "subjects": ["p1", "p2", "p3"],
+        "from_abroad": False, "to_abroad": False,
+    }  # fmt: skip
+    assert [p["birth_date"] for p in data["persons"]] == ["1980-05-10", "1982-03-01", "2018-01-15"]
+    assert data["persons"][0]["householder"] is True
+    assert data["answers"] == {"has_dog": False, "wants_seal_registration": False}
+    # nothing but the code, the input and timestamps
+    assert {f.name for f in PreApplication._meta.get_fields()} == {
+        "id", "code", "navigator_input", "created_at", "expires_at", "used_at",
+    }  # fmt: skip
+
+
+def test_no_personal_data_beyond_the_navigator_input(municipality_a):
+    data = navigator_input()
+    data["persons"][0]["id"] = "山田 太郎"
+    data["persons"][1]["id"] = "山田 花子 090-1234-5678"
+    data["event"]["subjects"] = ["山田 太郎", "山田 花子 090-1234-5678"]
+    data["persons"][0]["nationality"] = "JP"
+    saved = create(data=data)
+    text = str(saved.navigator_input)
+    assert "山田" not in text and "090" not in text
+    assert [p["id"] for p in saved.navigator_input["persons"]] == ["p1", "p2"]
+    assert saved.navigator_input["event"]["subjects"] == ["p1", "p2"]
+    # free text elsewhere is refused
+    data = navigator_input()
+    data["persons"][0]["name"] = "山田 太郎"
+    with pytest.raises(NavigatorInputError, match=r"persons\[0\]\.name: 未知の項目"):
+        create(data=data)
+    data = navigator_input()
+    data["persons"][0]["nationality"] = "東京都千代田区1-1"
+    with pytest.raises(NavigatorInputError, match=r"persons\[0\]\.nationality"):
+        create(data=data)
+    data = navigator_input()
+    data["answers"]["has_dog"] = "ポチ（柴犬）"
+    with pytest.raises(NavigatorInputError, match=r"answers\.has_dog"):
+        create(data=data)
+
+
+def test_limits(municipality_a):
+    data = navigator_input()
+    data["persons"] = [
+        {"id": f"p{n}", "birth_date": "1980-05-10", "insurance": "kokuho"}
+        for n in range(MAX_PERSONS + 1)
+    ]
+    with pytest.raises(NavigatorInputError, match="10 人までです"):
+        create(data=data)
+    data = navigator_input()
+    data["persons"][0]["birth_date"] = "1" * 30_000
+    with pytest.raises(NavigatorInputError, match="大きすぎます"):
+        create(data=data)
+    with pytest.raises(NavigatorInputError, match=r"event\.type"):
+        create(data=navigator_input(type="moving"))
+
+
+def test_form_count_is_capped(anonymous):
+    response = anonymous.get(URL, {"e-event": "move_in", "e-date": "2026-04-03", "e-count": "50"})
+    assert response.status_code == 400
+    response = anonymous.post(URL, move_in_form(**{"e-count": "50", "action": "resize"}))
+    assert "<legend>10人目</legend>" in response.content.decode()
+    assert "<legend>11人目</legend>" not in response.content.decode()
+
+
+def test_code_expires_after_30_days(anonymous, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 4, 1, 9, tzinfo=JST), tick=False)
+    saved = create()
+    time_machine.move_to(datetime.datetime(2026, 5, 1, 8, 59, tzinfo=JST), tick=False)
+    assert anonymous.get(f"/{A}/preapply/{saved.code}/").status_code == 200
+    time_machine.move_to(datetime.datetime(2026, 5, 1, 9, tzinfo=JST), tick=False)
+    with tenant_context(A):
+        assert preapplication_get(code=saved.code) is None
+    response = anonymous.get(f"/{A}/preapply/{saved.code}/")
+    assert response.status_code == 404
+    assert "有効期限（発行から30日）" in response.content.decode()
+    with tenant_context(A):
+        assert preapplication_purge_expired() == 1
+
+
+def test_codes_are_per_municipality(anonymous):
+    saved = create(A)
+    assert anonymous.get(f"/{A}/preapply/{saved.code}/").status_code == 200
+    assert anonymous.get(f"/{B}/preapply/{saved.code}/").status_code == 404
+    with tenant_context(B):
+        assert preapplication_get(code=saved.code) is None
+    assert anonymous.get(f"/{A}/preapply/NOTACODE/").status_code == 404
+    assert anonymous.get(f"/{A}/preapply/x/").status_code == 404
+
+
+def test_code_normalise():
+    assert preapplication_code_normalise("acef-gh34") == "ACEFGH34"
+    assert preapplication_code_normalise("ＡＣＥＦ－ＧＨ３４") == "ACEFGH34"
+    assert preapplication_code_normalise("https://x/131016/preapply/ACEFGH34/") == "ACEFGH34"
+    assert preapplication_code_normalise("ACEFGH3") is None
+    assert preapplication_code_normalise("ACEFGH30") is None  # 0 is not in the alphabet
+    assert preapplication_code_normalise("") is None
+
+
+def test_mark_used_is_audited(municipality_a, make_staff):
+    clerk = make_staff(municipality_a, ("shimin", "counter_clerk"))
+    saved = create()
+    terminal = Terminal(ip_address="192.0.2.1", user_agent="test")
+    with tenant_context(A):
+        used = preapplication_mark_used(preapplication=saved, actor=clerk, terminal=terminal)
+        assert used.used_at is not None
+        again = preapplication_mark_used(preapplication=saved, actor=clerk, terminal=terminal)
+        assert again.used_at == used.used_at  # the first use is kept
+        entries = list(AuditEntry.objects.filter(action="preapplication.used"))
+    assert [e.object_id for e in entries] == [saved.code, saved.code]
+    assert [e.detail["first_use"] for e in sorted(entries, key=lambda e: e.seq)] == [True, False]
+    assert entries[0].actor_id == clerk.pk
+
+
+def test_mark_used_refuses_an_expired_code(municipality_a, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 4, 1, 9, tzinfo=JST), tick=False)
+    saved = create()
+    time_machine.move_to(datetime.datetime(2026, 6, 1, 9, tzinfo=JST), tick=False)
+    with tenant_context(A), pytest.raises(PreApplicationError, match="有効期限"):
+        preapplication_mark_used(preapplication=saved, actor=None, terminal=None)
+
+
+def test_issuing_is_rate_limited(anonymous, monkeypatch):
+    monkeypatch.setattr(views, "ISSUE_LIMIT", 2)
+    for _ in range(2):
+        assert anonymous.post(URL, move_in_form(action="issue")).status_code == 302
+    response = anonymous.post(URL, move_in_form(action="issue"))
+    assert response.status_code == 429
+    assert "しばらくしてから" in response.content.decode()
+    assert PreApplication.objects.using(f"tenant_{A}").count() == 2
+
+
+def test_edit_goes_back_to_the_form_with_the_answers(anonymous):
+    response = anonymous.post(URL, move_in_form(action="edit"))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<legend>3人目</legend>" in html and 'value="H30.1.15"' in html
+
+
+def test_page_is_japanese_for_an_english_browser(anonymous):
+    response = anonymous.get(URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert "本文へ移動" in response.content.decode()
+
+
+def test_staff_of_another_municipality_may_use_it(make_staff, municipality_b, signed_in):
+    """Public: a signed-in staff member of B sees A's page like anyone else."""
+    staff_b = make_staff(municipality_b, ("shimin", "counter_clerk"))
+    assert signed_in(staff_b).get(URL).status_code == 200
