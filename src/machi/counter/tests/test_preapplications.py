@@ -250,7 +250,8 @@ def test_issue_code_and_show_it_again(anonymous):
     html = page.content.decode()
     assert html.count("<h1") == 1
     assert f"{code[:4]}-{code[4:]}" in html
-    assert "<svg" in html and "<title>事前申請番号" in html
+    assert '<svg role="img" viewBox=' in html and "<title>事前申請番号" in html
+    assert "<dd>1人目、2人目、3人目</dd>" in html  # one 転入届 entry for the three
     assert "転入届" in html and "子ども医療費助成の申請" in html
     assert "data-print" in html
     assert fired(page.context["groups"], "juki.move_in") == ["1人目", "2人目", "3人目"]

@@ -522,3 +522,108 @@ def test_an_import_touches_only_its_municipality(municipality_a, municipality_b)
         assert resident_search(query="山田").total == 0
     # the same atena numbers are free in the other municipality
     assert run(to_csv(family()), lg_code="271403").created == 4
+
+
+# ---------------------------------------------------------------- the forked reader
+
+
+@pytest.fixture
+def parallel(monkeypatch):
+    """Large-file mode at a small scale: a forked reader after 6 rows, batches of 7."""
+    from machi.registry.migration import importer
+
+    monkeypatch.setattr(importer, "PARALLEL_PROBE_ROWS", 3)
+    monkeypatch.setattr(importer, "PARALLEL_MIN_ROWS", 6)
+    monkeypatch.setattr(importer, "BATCH_ROWS", 7)
+    monkeypatch.setattr(importer, "UPDATE_BATCH_ROWS", 4)
+    forks = []
+    real = importer._Reader
+
+    def reader(*args):
+        forks.append(real(*args))
+        return forks[-1]
+
+    monkeypatch.setattr(importer, "_Reader", reader)
+    return forks
+
+
+def many(count: int) -> list[dict[str, str]]:
+    return [
+        row(**{"宛名番号": f"{1000001 + i}", "世帯番号": f"{2000001 + i // 3}",
+               "氏名": f"山田 太郎{i}", "個人番号": MY_NUMBER if i % 2 else ""})
+        for i in range(count)
+    ]  # fmt: skip
+
+
+def test_a_large_file_is_read_by_a_forked_process_with_the_same_result(
+    municipality_a, municipality_b, parallel
+):
+    from machi.registry.migration import importer
+
+    rows = many(40)
+    result = run(to_csv(rows))
+    assert len(parallel) == 1  # the forked reader was used
+    assert (result.rows, result.created, result.households_created) == (40, 40, 14)
+    assert result.my_numbers == 20
+    importer.PARALLEL = False
+    try:
+        serial = run(to_csv(rows), lg_code="271403")
+    finally:
+        importer.PARALLEL = True
+    assert len(parallel) == 1
+    assert (serial.rows, serial.created, serial.my_numbers) == (40, 40, 20)
+    assert snapshot("131016") == snapshot("271403")
+    with tenant_context("131016"):
+        lines = sorted(h.changes["line"] for h in ResidentHistory.objects.all())
+        assert lines == list(range(2, 42))
+        assert OutboxEvent.objects.filter(type=EVENT_TYPE).count() == 1
+
+
+def test_the_forked_reader_reports_every_problem_and_writes_nothing(municipality_a, parallel):
+    rows = many(40)
+    rows[3]["性別"] = "x"  # read before the fork
+    rows[20]["生年月日"] = "平成32年1月1日"
+    rows[35]["宛名番号"] = rows[30]["宛名番号"]
+    with pytest.raises(ImportRejected) as info:
+        run(to_csv(rows))
+    assert len(parallel) == 1
+    assert [str(p) for p in info.value.problems] == [
+        "line 5, column 性別: 性別は1（男）か 2（女）です（'x'）",
+        "line 22, column 生年月日: 平成32年はありません（平成は31年まで）",
+        "line 37, column 宛名番号: 宛名番号が32行目と重複しています",
+    ]
+    assert info.value.result.rows == 40
+    assert (count(Resident), count(Household), count(ResidentKey)) == (0, 0, 0)
+
+
+def test_the_forked_reader_with_skip_invalid_rejects_and_update(municipality_a, parallel):
+    rows = many(40)
+    rows[25]["続柄"] = "孫"
+    out = io.StringIO()
+    result = run(to_csv(rows), skip_invalid=True, rejects=RejectsWriter(out))
+    assert (result.created, result.rejected_rows) == (39, 1)
+    rejected = list(csv.reader(io.StringIO(out.getvalue())))
+    assert [r[0] for r in rejected[1:]] == [rows[25]["宛名番号"]]
+    rows[25]["続柄"] = "子"
+    rows[30]["住所_番地"] = "9-9"
+    result = run(to_csv(rows), update=True)
+    assert len(parallel) == 2
+    assert (result.created, result.updated, result.unchanged) == (1, 1, 38)
+    with tenant_context("131016"):
+        assert Resident.objects.get(atena_number=rows[30]["宛名番号"]).banchi == "9-9"
+
+
+def test_a_failing_forked_reader_stops_the_import(municipality_a, parallel, monkeypatch):
+    from machi.registry.migration import write
+
+    real = write.BulkWriter.prepare
+
+    def prepare(self, record):
+        if record["line"] == 30:
+            raise RuntimeError("boom")
+        return real(self, record)
+
+    monkeypatch.setattr(write.BulkWriter, "prepare", prepare)
+    with pytest.raises(RuntimeError, match="boom"):
+        run(to_csv(many(40)))
+    assert (count(Resident), count(Household)) == (0, 0)

@@ -1,0 +1,124 @@
+"""HTML → PDF with WeasyPrint, offline: the fonts are the system's Noto CJK (CSS
+``font-family: "Noto Sans CJK JP"`` / ``"Noto Serif CJK JP"``, found by fontconfig), the
+styles are inline in the template, the QR code is inline SVG.
+
+Nothing is fetched from the network: :class:`LocalOnlyURLFetcher` refuses every URL
+that is not a ``data:`` URL or a file inside this package (WeasyPrint then leaves the
+resource out and logs a warning). Rendering a document reads residents' data and is
+audited (``document.printed``: the document and the atena numbers printed, no names).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import segno
+from django.template.loader import render_to_string
+from django.utils import translation
+from weasyprint import HTML
+from weasyprint.urls import URLFetcher
+
+from machi.audit.services import Terminal, audit_append
+from machi.counter.documents.forms import VISIT_SUMMARY, document_data
+from machi.counter.models import Visit
+
+logger = logging.getLogger(__name__)
+# WeasyPrint logs every rendering step at INFO: keep its warnings (refused URLs, fonts).
+logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+LOCAL_SCHEMES = frozenset({"data", "file"})
+
+
+class RefusedURL(ValueError):
+    """A document tried to load something from outside the package."""
+
+
+class LocalOnlyURLFetcher(URLFetcher):
+    """Fetches ``data:`` URLs and files under ``root``; refuses everything else."""
+
+    def __init__(self, root: Path = PACKAGE_DIR, **kwargs: Any) -> None:
+        kwargs.setdefault("allowed_protocols", LOCAL_SCHEMES)
+        kwargs.setdefault("timeout", 1)
+        super().__init__(**kwargs)
+        self.root = root.resolve()
+
+    def allows(self, url: str) -> bool:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme == "data":
+            return True
+        if scheme != "file" or parts.netloc not in ("", "localhost"):
+            return False
+        path = Path(unquote(parts.path)).resolve()
+        return path.is_relative_to(self.root) and path.is_file()
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if not self.allows(url):
+            logger.warning("PDF rendering refused a non-local URL: %.200s", url)
+            raise RefusedURL(f"refused (not local): {url[:200]}")
+        return super().fetch(url, headers)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render ``html`` (A4 styles in the document) to PDF bytes, offline."""
+    document = HTML(
+        string=html, base_url=PACKAGE_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher()
+    )
+    return document.write_pdf()
+
+
+def qr_svg(url: str, *, title: str) -> str:
+    """An inline SVG QR code for ``url`` (sized by the stylesheet)."""
+    return segno.make(url, error="m").svg_inline(omitsize=True, border=2, title=title)
+
+
+def document_html(
+    *, visit: Visit, name: str, status_url: str = "", municipality: Any = None
+) -> tuple[str, list[str]]:
+    """The HTML of document ``name`` and the atena numbers it prints (not audited: use
+    :func:`document_render`)."""
+    from machi.tenancy.context import current_lg_code
+    from machi.tenancy.selectors import municipality_get
+
+    if municipality is None:
+        municipality = municipality_get(lg_code=current_lg_code())
+    code_svg = ""
+    if name == VISIT_SUMMARY and status_url:
+        code_svg = qr_svg(status_url, title=f"受付番号 {visit.public_code} の手続き状況のページ")
+    data = document_data(
+        visit=visit, name=name, municipality=municipality, status_url=status_url, qr_svg=code_svg
+    )
+    with translation.override("ja"):
+        html = render_to_string(data.template, data.context)
+    return html, data.atena_numbers
+
+
+def document_render(
+    *,
+    visit: Visit,
+    name: str,
+    actor: Any,
+    terminal: Terminal | None = None,
+    status_url: str = "",
+    municipality: Any = None,
+) -> bytes:
+    """The PDF of document ``name`` for ``visit`` (``DocumentNotFound`` when the visit does
+    not get it). ``status_url`` is the absolute URL of the public status page (the visit
+    summary prints it and its QR code). Audited as ``document.printed``."""
+    html, atena_numbers = document_html(
+        visit=visit, name=name, status_url=status_url, municipality=municipality
+    )
+    audit_append(
+        action="document.printed",
+        actor=actor,
+        object_type="visit",
+        object_id=visit.public_code,
+        function="counter:documents",
+        terminal=terminal,
+        detail={"document": name, "atena_numbers": sorted(set(atena_numbers))},
+    )
+    return html_to_pdf(html)

@@ -1,0 +1,284 @@
+"""Forms of the life-event intake screen (``views/intake.py``), one per step.
+
+Dates are typed as written (和暦 or 西暦) and checked with ``machi.japanese.parse_date``;
+the service checks everything again when the intake is confirmed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from machi.japanese import DateParseError, parse_date
+from machi.japanese.postal import PostalCodeError, normalize_postal_code
+from machi.procedures.engine import EVENT_LABELS
+from machi.registry.relationships import relationship_problem
+
+EVENTS = ("move_in", "move_out", "move_within", "birth", "death", "marriage", "divorce",
+          "household_change")  # fmt: skip
+#: Events about residents already in the registry (the household is searched for).
+ON_RESIDENTS = frozenset({"move_out", "move_within", "death", "marriage", "divorce",
+                          "household_change", "birth"})  # fmt: skip
+DATE_HELP = _("和暦・西暦のどちらでも（例: 令和8年4月3日、R8.4.3、2026-04-03）")
+INSURANCE_CHOICES = [
+    ("", _("（選んでください）")),
+    ("kokuho", _("国民健康保険")),
+    ("employee", _("被用者保険（社会保険・共済）")),
+    ("kouki", _("後期高齢者医療")),
+    ("welfare", _("生活保護（医療扶助）")),
+    ("none", _("加入なし")),
+]
+PENSION_CHOICES = [
+    ("", _("なし・不明")),
+    ("1", _("第1号")),
+    ("2", _("第2号")),
+    ("3", _("第3号")),
+]
+SEX_CHOICES = [("", _("（選んでください）")), ("1", _("男")), ("2", _("女"))]
+NATIONALITY_CHOICES = [("JP", _("日本")), ("other", _("日本以外"))]
+RELATIONSHIP_SUGGESTIONS = ("世帯主", "妻", "夫", "子", "父", "母", "子の妻", "孫", "縁故者",
+                            "同居人")  # fmt: skip
+PERSON_QUESTIONS = {
+    "my_number_card": _("マイナンバーカードあり"),
+    "seal_registered": _("印鑑登録あり"),
+    "care_certified": _("要介護・要支援の認定あり"),
+    "disability_certificate": _("障害者手帳あり"),
+    "child_allowance_recipient": _("児童手当の受給者"),
+    "civil_servant": _("公務員"),
+    "receives_pension": _("年金を受給"),
+    "custodial_parent": _("子の親権者・監護者（離婚後に子と暮らす）"),
+    "name_changes": _("この届出で氏名が変わる"),
+}
+ANSWER_QUESTIONS = {
+    "has_dog": _("犬を飼っている"),
+    "wants_seal_registration": _("印鑑登録を希望する方がいる（15歳以上）"),
+    "owns_real_estate": _("亡くなった方が土地・建物を所有していた"),
+}
+
+
+def _text(label: Any, *, required: bool = False, max_length: int = 100, **attrs: Any) -> Any:
+    attrs.setdefault("autocomplete", "off")
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.TextInput(attrs=attrs),
+    )
+
+
+def clean_calendar_date(text: str) -> str:
+    """A complete calendar date as typed (和暦 or 西暦); the text is kept as written."""
+    try:
+        date = parse_date(text)
+    except DateParseError as error:
+        raise forms.ValidationError(str(error), code="date") from error
+    if date.unknown or date.non_calendar or date.approx is None or date.circa:
+        raise forms.ValidationError(
+            _("「%(text)s」は暦にある年月日で入力してください。"),
+            code="date",
+            params={"text": text},
+        )
+    return text
+
+
+class EventForm(forms.Form):
+    """Step 1: the event, its date and (optionally) the resident's pre-application code."""
+
+    event = forms.ChoiceField(
+        label=_("届出の種類"),
+        choices=[(code, EVENT_LABELS[code]) for code in EVENTS],
+        widget=forms.RadioSelect,
+        required=False,
+    )
+    date = _text(_("異動日"), max_length=40)
+    preapplication = _text(
+        _("事前申請の番号（あれば）"),
+        max_length=80,
+        autocapitalize="characters",
+        spellcheck="false",
+    )
+
+    def __init__(self, *args: Any, with_preapplication: bool = True, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["date"].help_text = DATE_HELP
+        self.fields["preapplication"].help_text = _(
+            "住民が事前に調べた番号（例: ACEF-GH34）。入力すると回答を読み込みます。"
+        )
+        if not with_preapplication:
+            del self.fields["preapplication"]
+
+    def clean_date(self) -> str:
+        text = self.cleaned_data["date"].strip()
+        return clean_calendar_date(text) if text else ""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("preapplication", "").strip():
+            return data  # the event and date may come from the pre-application
+        if not data.get("event") and "event" not in self.errors:
+            self.add_error("event", _("届出の種類を選んでください。"))
+        if not data.get("date") and "date" not in self.errors:
+            self.add_error("date", _("異動日を入力してください。"))
+        return data
+
+
+class SearchForm(forms.Form):
+    q = _text(_("氏名・フリガナ"), type="search")
+    birth = _text(_("生年月日"), max_length=40)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["q"].help_text = _("漢字（異体字も可）・フリガナ・ひらがな・英字で探せます。")
+        self.fields["birth"].help_text = _("和暦・西暦、年だけ・年月だけも可")
+
+
+class NewcomerForm(forms.Form):
+    """One newcomer (転入) or the newborn (出生)."""
+
+    name = _text(_("氏名"), required=True)
+    kana = _text(_("フリガナ"), max_length=200)
+    sex = forms.ChoiceField(label=_("性別"), choices=SEX_CHOICES)
+    birth_date = _text(_("生年月日"), required=True, max_length=40)
+    relationship = _text(_("続柄"), required=True, max_length=50, list="intake-relationships")
+    nationality = forms.ChoiceField(
+        label=_("国籍"), choices=NATIONALITY_CHOICES, initial="JP", required=False
+    )
+    nationality_name = _text(_("国籍・地域（日本以外）"), max_length=50)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["birth_date"].help_text = _("和暦・西暦（例: 昭和60年6月15日）")
+        for name in ("name", "sex", "birth_date", "relationship"):
+            self.fields[name].error_messages["required"] = _("入力してください。")
+
+    def clean_birth_date(self) -> str:
+        text = self.cleaned_data["birth_date"].strip()
+        try:
+            date = parse_date(text)
+        except DateParseError as error:
+            raise forms.ValidationError(str(error), code="date") from error
+        if date.approx is None:
+            raise forms.ValidationError(_("年が不詳の生年月日は受け付けられません。"))
+        return text
+
+    def clean_relationship(self) -> str:
+        value = self.cleaned_data["relationship"].strip()
+        if problem := relationship_problem(value):
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("nationality") == "other" and not data.get("nationality_name", "").strip():
+            self.add_error("nationality_name", _("日本以外の国籍・地域を入力してください。"))
+        return data
+
+
+class PersonQuestionsForm(forms.Form):
+    """Step 3 for one person: what the registry cannot know (insurance, pension, yes/no)."""
+
+    insurance = forms.ChoiceField(label=_("健康保険"), choices=INSURANCE_CHOICES, required=False)
+    pension = forms.ChoiceField(label=_("国民年金"), choices=PENSION_CHOICES, required=False)
+
+    def __init__(
+        self,
+        *args: Any,
+        questions: frozenset[str] | set[str],
+        name_fields: bool = False,
+        relationship: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        for key, label in PERSON_QUESTIONS.items():
+            if key in questions:
+                self.fields[key] = forms.BooleanField(label=label, required=False)
+        if "pension" not in questions:
+            del self.fields["pension"]
+        if name_fields:
+            self.fields["new_name"] = _text(_("新しい氏名"))
+            self.fields["new_kana"] = _text(_("新しいフリガナ"), max_length=200)
+            self.fields["former_surname"] = _text(_("旧氏（記載を希望するとき）"), max_length=50)
+        if relationship:
+            self.fields["relationship"] = _text(
+                _("変更後の続柄"), max_length=50, list="intake-relationships"
+            )
+
+    def clean_insurance(self) -> str:
+        value = self.cleaned_data["insurance"]
+        if not value:
+            raise forms.ValidationError(_("健康保険を選んでください。"))
+        return value
+
+    def clean_relationship(self) -> str:
+        value = self.cleaned_data["relationship"].strip()
+        if value and (problem := relationship_problem(value)):
+            raise forms.ValidationError(problem)
+        return value
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("name_changes") and "new_name" in self.fields and not data.get("new_name"):
+            self.add_error("new_name", _("氏名が変わるときは新しい氏名を入力してください。"))
+        return data
+
+
+class AnswersForm(forms.Form):
+    """Step 3: the household's answers (the catalogue's ``answers.*``)."""
+
+    def __init__(self, *args: Any, keys: list[str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for key in keys:
+            label = ANSWER_QUESTIONS.get(key) or _("%(key)s（この自治体の質問）") % {"key": key}
+            self.fields[key] = forms.BooleanField(label=label, required=False)
+
+
+class AddressForm(forms.Form):
+    """Step 3 for a move in or within: the new address (and where they came from)."""
+
+    postal_code = _text(_("郵便番号"), max_length=10, inputmode="numeric")
+    prefecture = _text(_("都道府県"), required=True, max_length=10)
+    city = _text(_("市区町村"), required=True, max_length=50)
+    machiaza = _text(_("町字"), required=True)
+    banchi = _text(_("番地"))
+    katagaki = _text(_("方書（建物名・部屋番号）"), max_length=200)
+
+    def __init__(self, *args: Any, move_in: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("prefecture", "city", "machiaza"):
+            self.fields[name].error_messages["required"] = _("入力してください。")
+        if move_in:
+            self.fields["previous_address"] = _text(_("前住所"), max_length=300)
+            self.fields["from_abroad"] = forms.BooleanField(label=_("国外から転入"), required=False)
+
+    def clean_postal_code(self) -> str:
+        value = self.cleaned_data["postal_code"].strip()
+        if not value:
+            return ""
+        try:
+            return normalize_postal_code(value)
+        except PostalCodeError as error:
+            raise forms.ValidationError(_("郵便番号は7桁の数字で入力してください。")) from error
+
+    def address(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data[name].strip()
+            for name in ("postal_code", "prefecture", "city", "machiaza", "banchi", "katagaki")
+            if self.cleaned_data.get(name, "").strip()
+        }
+
+
+class MoveOutForm(forms.Form):
+    destination = _text(_("転出先"), required=True, max_length=300)
+    to_abroad = forms.BooleanField(label=_("国外へ転出"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["destination"].error_messages["required"] = _("転出先を入力してください。")
+
+
+class HouseholdChangeForm(forms.Form):
+    household_number = _text(
+        _("移る先の世帯番号（新しい世帯をつくるときは空欄）"), max_length=20, inputmode="numeric"
+    )

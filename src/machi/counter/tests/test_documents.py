@@ -1,0 +1,401 @@
+"""Pre-filled forms (書かない窓口, issue 5 item 5): which documents a visit gets, the PDFs'
+contents (names exactly as stored, 和暦, no My Number), the pages' permissions and the
+audit log.
+
+The text checks read the PDFs with poppler's ``pdftotext`` and are skipped when it is
+not installed. Set ``MACHI_TEST_PDF_DIR`` to keep the rendered PDFs for a look.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from unittest import mock
+
+import pytest
+from django.test import Client
+
+from machi.audit.models import AuditEntry
+from machi.counter.documents import (
+    MY_NUMBER_BOX,
+    WHAT_TO_BRING,
+    LocalOnlyURLFetcher,
+    document_html,
+    document_render,
+    html_to_pdf,
+    visit_documents,
+)
+from machi.counter.models import Task
+from machi.counter.services.intake import life_event_confirm
+from machi.japanese import my_number_check_digit
+from machi.registry.models import Resident
+from machi.tenancy.context import tenant_context
+
+pytestmark = pytest.mark.django_db(databases="__all__")
+
+A, B = "131016", "271403"
+PDFTOTEXT = shutil.which("pdftotext")
+needs_pdftotext = pytest.mark.skipif(
+    PDFTOTEXT is None, reason="pdftotext (poppler-utils) is not installed: PDF text not checked"
+)
+
+IVS_KATSU = "葛\U000e0100"  # 葛 + VS17 (IVS): the 「ヒ」 form
+HEAD = "髙橋 一郎"
+PARTNER = "𠮷田 花子"  # 𠮷 (U+20BB7, outside the BMP)
+CHILD = f"髙橋 {IVS_KATSU}太"
+MY_NUMBER = "12345678901" + my_number_check_digit("12345678901")
+PARTNER_MY_NUMBER = "98765432109" + my_number_check_digit("98765432109")
+DOCS = ["jumin_idou_todoke", "kokuho_shikaku_shutoku_todoke", "jidou_teate_nintei_seikyu",
+        "visit_summary"]  # fmt: skip
+ADDRESS = {
+    "postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区",
+    "machiaza": "千代田", "banchi": "1-1",
+}  # fmt: skip
+
+
+def family(*, civil_servant=False, child_insurance="employee", adults_insurance="kokuho"):
+    """A 3-person move in: two adults with kokuho, one 8-year-old (on the event date)."""
+    return {
+        "event": {"type": "move_in", "date": "2026-04-03", "subjects": ["p1", "p2", "p3"]},
+        "persons": [
+            {"id": "p1", "name": HEAD, "kana": "タカハシ イチロウ", "sex": "1",
+             "birth_date": "1985-06-15", "relationship": "世帯主",
+             "insurance": adults_insurance, "my_number": MY_NUMBER,
+             "civil_servant": civil_servant},
+            {"id": "p2", "name": PARTNER, "kana": "ヨシダ ハナコ", "sex": "2",
+             "birth_date": "昭和62年2月1日", "relationship": "妻(未届)",
+             "insurance": adults_insurance, "my_number": PARTNER_MY_NUMBER},
+            {"id": "p3", "name": CHILD, "kana": "タカハシ カツタ", "sex": "1",
+             "birth_date": "2018-01-10", "relationship": "子", "insurance": child_insurance},
+        ],
+        "answers": {"has_dog": True},
+        "address": dict(ADDRESS),
+        "previous_address": "大阪府堺市堺区南瓦町3-1",
+    }  # fmt: skip
+
+
+@pytest.fixture
+def clerk(make_staff, municipality_a):
+    return make_staff(municipality_a, ("shimin", "counter_clerk"), username="doc-clerk")
+
+
+@pytest.fixture
+def visit(clerk):
+    with tenant_context(A):
+        return life_event_confirm(data=family(), actor=clerk).visit
+
+
+def _url(visit, name=None):
+    base = f"/{A}/visits/{visit.public_code}/documents/"
+    return base if name is None else f"{base}{name}.pdf"
+
+
+def _text(pdf: bytes, tmp_path: Path, name: str) -> str:
+    path = tmp_path / f"{name}.pdf"
+    path.write_bytes(pdf)
+    if keep := os.environ.get("MACHI_TEST_PDF_DIR"):
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        (Path(keep) / path.name).write_bytes(pdf)
+    result = subprocess.run(
+        [PDFTOTEXT, "-enc", "UTF-8", str(path), "-"],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    return flat(result.stdout.decode("utf-8"))
+
+
+def flat(text: str) -> str:
+    """Without whitespace: table cells wrap and pdftotext splits words at wide spaces."""
+    return "".join(text.split())
+
+
+@pytest.fixture
+def texts(visit, clerk, signed_in, tmp_path):
+    """Every document of the visit, fetched through the view, as text (flattened: compare
+    with ``flat(expected)``)."""
+    if PDFTOTEXT is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: PDF text not checked")
+    client = signed_in(clerk)
+    out = {}
+    for name in DOCS:
+        started = time.perf_counter()
+        response = client.get(_url(visit, name))
+        elapsed = (time.perf_counter() - started) * 1000
+        print(f"render {name}: {elapsed:.0f} ms")  # reported, not asserted
+        assert response.status_code == 200, (name, response.status_code)
+        out[name] = _text(response.content, tmp_path, name)
+    return out
+
+
+# --- which documents ----------------------------------------------------------------------
+
+
+def test_documents_follow_the_tasks(clerk):
+    with tenant_context(A):
+        full = life_event_confirm(data=family(), actor=clerk).visit
+        codes = set(Task.objects.filter(visit=full).values_list("procedure_code", flat=True))
+        assert {"kokuho.enroll", "child_allowance.apply"} <= codes
+        assert [d.name for d in visit_documents(visit=full)] == DOCS
+        documents = {d.name: d for d in visit_documents(visit=full)}
+        assert documents["visit_summary"].title == "本日の手続きのご案内"
+        assert (
+            documents["jumin_idou_todoke"].filename == f"jumin_idou_todoke_{full.public_code}.pdf"
+        )
+
+        # a civil servant's child allowance is paid by the employer: no such task, no form
+        civil = life_event_confirm(data=family(civil_servant=True), actor=clerk).visit
+        assert not Task.objects.filter(visit=civil, procedure_code="child_allowance.apply")
+        assert [d.name for d in visit_documents(visit=civil)] == [
+            "jumin_idou_todoke", "kokuho_shikaku_shutoku_todoke", "visit_summary"
+        ]  # fmt: skip
+
+        # nobody joins kokuho: no kokuho form
+        employees = life_event_confirm(data=family(adults_insurance="employee"), actor=clerk).visit
+        assert [d.name for d in visit_documents(visit=employees)] == [
+            "jumin_idou_todoke", "jidou_teate_nintei_seikyu", "visit_summary"
+        ]  # fmt: skip
+
+
+def test_birth_gets_no_jumin_idou_form(clerk):
+    with tenant_context(A):
+        result = life_event_confirm(data=family(), actor=clerk)
+        head = Resident.objects.get(atena_number=result.atena_numbers["p1"])
+        birth = life_event_confirm(
+            data={
+                "event": {"type": "birth", "date": "2026-05-01", "subjects": ["baby"]},
+                "persons": [
+                    {"id": "p1", "atena_number": head.atena_number},
+                    {"id": "baby", "name": "髙橋 陽", "kana": "タカハシ ハル", "sex": "1",
+                     "birth_date": "2026-05-01", "relationship": "子", "insurance": "kokuho"},
+                ],
+            },
+            actor=clerk,
+        ).visit  # fmt: skip
+        names = [d.name for d in visit_documents(visit=birth)]
+    assert "jumin_idou_todoke" not in names
+    assert names[-1] == "visit_summary" and "kokuho_shikaku_shutoku_todoke" in names
+
+
+# --- the PDFs ---------------------------------------------------------------------------------
+
+
+def test_pdf_response(visit, clerk, signed_in):
+    response = signed_in(clerk).get(_url(visit, "visit_summary"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == (
+        f'inline; filename="visit_summary_{visit.public_code}.pdf"'
+    )
+    assert "no-store" in response["Cache-Control"]
+    assert response.content.startswith(b"%PDF-")
+
+
+@needs_pdftotext
+def test_jumin_idou_todoke(texts):
+    text = texts["jumin_idou_todoke"]
+    for expected in (
+        "住民異動届", "（あて先）千代田区長", "異動日", "令和8年4月3日", "■ 転入", "□ 転出",
+        "東京都千代田区千代田1-1", "〒100-0001", "大阪府堺市堺区南瓦町3-1",
+        HEAD, PARTNER, CHILD, "タカハシ イチロウ", "ヨシダ ハナコ",
+        "昭和60年6月15日",  # 1985-06-15 in 和暦
+        "昭和62年2月1日",  # as written
+        "平成30年1月10日", "世帯主", "妻(未届)", "届出人署名", MY_NUMBER_BOX,
+    ):  # fmt: skip
+        assert flat(expected) in text, expected
+    assert "■転出" not in text
+
+
+@needs_pdftotext
+def test_names_exactly_as_stored(texts):
+    """𠮷 (outside the BMP) and the IVS sequence survive to the PDF text, and the
+    look-alikes (吉, 高, 葛 without its selector) are not printed instead."""
+    for name, text in texts.items():
+        assert "𠮷田" in text, name
+        assert "吉田" not in text and "高橋" not in text, name
+        if name != "kokuho_shikaku_shutoku_todoke":
+            assert flat(CHILD) in text, name
+            assert "葛太" not in text, name
+
+
+@needs_pdftotext
+def test_kokuho_lists_only_the_kokuho_persons(texts):
+    text = texts["kokuho_shikaku_shutoku_todoke"]
+    assert "国民健康保険" in text and "資格取得届" in text
+    assert flat(HEAD) in text and flat(PARTNER) in text
+    assert flat(CHILD) not in text and "タカハシカツタ" not in text
+    assert "資格取得日" in text and "令和8年4月3日" in text
+    assert "■転入" in text and "□出生" in text
+    assert "大阪府堺市堺区南瓦町3-1" in text  # 前住所
+
+
+@needs_pdftotext
+def test_child_allowance_claim(texts):
+    text = texts["jidou_teate_nintei_seikyu"]
+    assert "児童手当" in text and "認定請求書" in text
+    claimant = text.index("請求者")
+    children = text.index("支給対象となる児童")
+    assert flat(HEAD) in text[claimant:children]  # the claimant (the task's person)
+    assert flat(PARTNER) in text[claimant:children]  # the claimant's partner
+    assert flat(CHILD) in text[children:]
+    assert "平成30年1月10日" in text
+    assert "金融機関名" in text and "口座番号" in text and "請求者署名" in text
+
+
+@needs_pdftotext
+def test_visit_summary(texts, visit):
+    text = texts["visit_summary"]
+    assert "本日の手続きのご案内" in text
+    assert visit.public_code in text
+    with tenant_context(A):
+        tasks = list(Task.objects.filter(visit=visit))
+    for task in tasks:
+        assert flat(task.title) in text, task.title
+        assert flat(task.department_name) in text, task.department_name
+    assert {"市民課", "保険年金課", "子育て支援課", "学校教育課", "環境衛生課"} <= {
+        t.department_name for t in tasks
+    }
+    # deadlines in 和暦 and 西暦 (転入届: 14 days after 2026-04-03)
+    assert "令和8年4月17日（金）" in text and "2026年4月17日" in text
+    # what to bring, from the package data
+    assert "転出証明書" in text and "犬の鑑札" in text and "在学証明書" in text
+    assert flat(WHAT_TO_BRING["child_allowance.apply"][0]) in text
+    # the QR code's target, printed under it: the absolute URL of the public status page
+    assert f"http://testserver/{A}/visits/{visit.public_code}/" in text
+    assert "本庁舎" in text  # where each department is
+
+
+def test_visit_summary_has_the_qr_code(visit, clerk):
+    with tenant_context(A):
+        html, numbers = document_html(
+            visit=visit, name="visit_summary", status_url="https://example.jp/s/"
+        )
+    assert "<svg" in html and "手続きの進み具合" in html
+    assert "https://example.jp/s/" in html
+    assert len(numbers) == 3
+
+
+@needs_pdftotext
+def test_no_my_number_anywhere(texts, visit, clerk):
+    for name, text in texts.items():
+        digits = "".join(ch for ch in text if ch.isdigit())
+        assert MY_NUMBER not in digits and PARTNER_MY_NUMBER not in digits, name
+        assert MY_NUMBER[:8] not in digits, name
+    with tenant_context(A):
+        assert Resident.objects.filter(my_number__gt="").count() >= 2  # numbers were seeded
+        for name in DOCS:
+            html, _ = document_html(visit=visit, name=name, status_url="http://x/")
+            assert MY_NUMBER not in html and PARTNER_MY_NUMBER not in html
+
+
+# --- pages and permissions -----------------------------------------------------------------
+
+
+def test_documents_page_lists_the_downloads(visit, clerk, signed_in):
+    response = signed_in(clerk).get(_url(visit))
+    assert response.status_code == 200
+    page = response.content.decode()
+    for name in DOCS:
+        assert _url(visit, name) in page
+    assert "児童手当 認定請求書" in page
+    assert HEAD not in page  # no personal data on the list page
+
+
+@pytest.mark.parametrize("role", [("hoken_nenkin", "department_staff"), ("shimin", "supervisor")])
+def test_department_staff_and_supervisors_may_print(role, visit, make_staff, municipality_a,
+                                                    signed_in):  # fmt: skip
+    staff = make_staff(municipality_a, role)
+    assert signed_in(staff).get(_url(visit, "visit_summary")).status_code == 200
+
+
+def test_refusals(visit, clerk, make_staff, municipality_a, municipality_b, signed_in):
+    client = signed_in(clerk)
+    assert client.get(f"/{A}/visits/AAAA-AAAA-AA/documents/").status_code == 404
+    assert client.get(f"/{A}/visits/AAAA-AAAA-AA/documents/visit_summary.pdf").status_code == 404
+    assert client.get(_url(visit, "no_such_form")).status_code == 404
+    assert client.post(_url(visit, "visit_summary")).status_code == 405
+    # an administrator without a working role
+    admin = make_staff(municipality_a, ("shimin", "municipality_admin"))
+    assert signed_in(admin).get(_url(visit, "visit_summary")).status_code == 403
+    # a clerk of another municipality, on A's URL and on their own with A's code
+    other = signed_in(make_staff(municipality_b, ("shimin", "counter_clerk")))
+    assert other.get(_url(visit, "visit_summary")).status_code in (403, 404)
+    assert other.get(_url(visit)).status_code in (403, 404)
+    own = f"/{B}/visits/{visit.public_code}/documents/visit_summary.pdf"
+    assert other.get(own).status_code == 404
+    # anonymous: sent to the login page
+    for url in (_url(visit), _url(visit, "visit_summary")):
+        response = Client().get(url)
+        assert response.status_code == 302 and response.url.startswith("/login/")
+    with tenant_context(A):
+        assert not AuditEntry.objects.filter(action="document.printed").exists()
+
+
+def test_a_form_the_visit_does_not_get_is_404(clerk, signed_in):
+    with tenant_context(A):
+        civil = life_event_confirm(data=family(civil_servant=True), actor=clerk).visit
+    client = signed_in(clerk)
+    assert client.get(_url(civil, "jidou_teate_nintei_seikyu")).status_code == 404
+    assert client.get(_url(civil, "kokuho_shikaku_shutoku_todoke")).status_code == 200
+
+
+# --- audit -----------------------------------------------------------------------------------
+
+
+def test_every_rendering_is_audited(visit, clerk, signed_in):
+    client = signed_in(clerk)
+    for name in DOCS:
+        assert client.get(_url(visit, name)).status_code == 200
+    with tenant_context(A):
+        entries = list(AuditEntry.objects.filter(action="document.printed").order_by("seq"))
+        numbers = sorted(visit.atena_numbers)
+    assert [e.detail["document"] for e in entries] == DOCS
+    for entry in entries:
+        assert entry.object_type == "visit" and entry.object_id == visit.public_code
+        assert entry.actor_id == clerk.pk
+        assert set(entry.detail["atena_numbers"]) <= set(numbers)
+        assert entry.detail["atena_numbers"]
+        assert "髙橋" not in str(entry.detail) and "𠮷" not in str(entry.detail)
+    kokuho = next(e for e in entries if e.detail["document"] == "kokuho_shikaku_shutoku_todoke")
+    assert len(kokuho.detail["atena_numbers"]) == 2
+    summary = next(e for e in entries if e.detail["document"] == "visit_summary")
+    assert summary.detail["atena_numbers"] == numbers
+
+
+def test_service_renders_and_audits(visit, clerk):
+    with tenant_context(A):
+        pdf = document_render(visit=visit, name="jumin_idou_todoke", actor=clerk)
+        assert pdf.startswith(b"%PDF-")
+        assert AuditEntry.objects.filter(
+            action="document.printed", detail__document="jumin_idou_todoke"
+        ).exists()
+
+
+# --- offline rendering -------------------------------------------------------------------------
+
+
+def test_url_fetcher_refuses_everything_not_local():
+    fetcher = LocalOnlyURLFetcher()
+    assert not fetcher.allows("https://cdn.example.com/noto.css")
+    assert not fetcher.allows("http://169.254.169.254/latest/meta-data/")
+    assert not fetcher.allows("ftp://example.com/x.png")
+    assert not fetcher.allows("file:///etc/passwd")
+    assert not fetcher.allows("file://remote-host/share/x.png")
+    assert fetcher.allows("data:image/png;base64,iVBORw0KGgo=")
+    assert fetcher.allows(Path(__file__).resolve().parent.parent.joinpath(
+        "documents", "forms.py").as_uri())  # fmt: skip
+
+
+def test_rendering_never_opens_a_remote_url():
+    html = """<html><head><link rel="stylesheet" href="https://cdn.example.com/x.css">
+    <style>@import url("http://example.com/y.css"); @font-face { font-family: X;
+    src: url("https://fonts.example.com/x.woff2"); }</style></head>
+    <body style="font-family: 'Noto Sans CJK JP'"><img src="http://example.com/a.png">
+    <p>髙橋 𠮷田</p></body></html>"""
+    with mock.patch("urllib.request.OpenerDirector.open") as opened:
+        pdf = html_to_pdf(html)
+    assert pdf.startswith(b"%PDF-")
+    opened.assert_not_called()
