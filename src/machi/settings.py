@@ -227,5 +227,7 @@ LOGGING = {
         # Request bodies and SQL parameters can hold personal data: never log them.
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }

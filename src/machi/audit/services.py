@@ -41,52 +41,78 @@ class Terminal:
 CLI_TERMINAL = Terminal(ip_address="", user_agent="machi CLI")
 
 
-def _append(
+@dataclass(frozen=True)
+class AuditRecord:
+    """One entry to append (see ``audit_append`` for the meaning of the fields)."""
+
+    action: str
+    actor: Any | None = None
+    object_type: str = ""
+    object_id: str = ""
+    function: str = ""
+    terminal: Terminal | None = None
+    purpose: str = ""
+    my_number_shown: bool = False
+    my_number_changed: bool = False
+    detail: dict[str, Any] | None = None
+
+    def fields(self, seq: int, now: Any) -> dict[str, Any]:
+        terminal = self.terminal or Terminal()
+        return {
+            "seq": seq,
+            "created_at": now,
+            "actor_id": getattr(self.actor, "pk", None),
+            "actor_username": getattr(self.actor, "username", "") or "",
+            "action": self.action,
+            "object_type": self.object_type,
+            "object_id": str(self.object_id),
+            "function": self.function,
+            "ip_address": terminal.ip_address,
+            "user_agent": terminal.user_agent,
+            "purpose": self.purpose,
+            "my_number_shown": self.my_number_shown,
+            "my_number_changed": self.my_number_changed,
+            "detail": self.detail or {},
+        }
+
+
+def _append_many(
     *,
     entry_model: type[AuditEntryBase],
     head_model: type[ChainHeadBase],
     using: str,
-    action: str,
-    actor: Any | None,
-    object_type: str,
-    object_id: str,
-    function: str,
-    terminal: Terminal | None,
-    purpose: str,
-    my_number_shown: bool,
-    my_number_changed: bool,
-    detail: dict[str, Any] | None,
-) -> AuditEntryBase:
-    terminal = terminal or Terminal()
+    records: list[AuditRecord],
+) -> list[AuditEntryBase]:
+    """Chain ``records`` onto the log: one lock on the head, one insert, one head update."""
+    if not records:
+        return []
+    now = timezone.now()
     # No savepoint: inside a caller's transaction a failure here fails the whole change.
     with transaction.atomic(using=using, savepoint=False):
         head = head_model.objects.using(using).select_for_update().filter(pk=1).first()
         if head is None:
             head = head_model.objects.using(using).create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
-        fields = {
-            "seq": head.last_seq + 1,
-            "created_at": timezone.now(),
-            "actor_id": getattr(actor, "pk", None),
-            "actor_username": getattr(actor, "username", "") or "",
-            "action": action,
-            "object_type": object_type,
-            "object_id": str(object_id),
-            "function": function,
-            "ip_address": terminal.ip_address,
-            "user_agent": terminal.user_agent,
-            "purpose": purpose,
-            "my_number_shown": my_number_shown,
-            "my_number_changed": my_number_changed,
-            "detail": detail or {},
-        }
-        digest = entry_hash(fields, head.last_hash)
-        entry = entry_model.objects.using(using).create(
-            **fields, prev_hash=head.last_hash, entry_hash=digest
-        )
-        head_model.objects.using(using).filter(pk=1).update(
-            last_seq=fields["seq"], last_hash=digest
-        )
-    return entry
+        entries = []
+        prev_hash, seq = head.last_hash, head.last_seq
+        for record in records:
+            seq += 1
+            fields = record.fields(seq, now)
+            digest = entry_hash(fields, prev_hash)
+            entries.append(entry_model(**fields, prev_hash=prev_hash, entry_hash=digest))
+            prev_hash = digest
+        created = entry_model.objects.using(using).bulk_create(entries)
+        head_model.objects.using(using).filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
+    return created
+
+
+def audit_append_many(*, records: list[AuditRecord]) -> list[AuditEntry]:
+    """Several entries in the log of the municipality in force, in order."""
+    return _append_many(
+        entry_model=AuditEntry,
+        head_model=AuditChainHead,
+        using=current_tenant_alias(),
+        records=records,
+    )
 
 
 def audit_append(
@@ -108,21 +134,13 @@ def audit_append(
     the object's id and let the reader look it up through an audited path. What staff
     typed into a search is recorded, as evidence of whom they looked for.
     """
-    return _append(
-        entry_model=AuditEntry,
-        head_model=AuditChainHead,
-        using=current_tenant_alias(),
-        action=action,
-        actor=actor,
-        object_type=object_type,
-        object_id=object_id,
-        function=function,
-        terminal=terminal,
-        purpose=purpose,
-        my_number_shown=my_number_shown,
-        my_number_changed=my_number_changed,
-        detail=detail,
-    )
+    record = AuditRecord(
+        action=action, actor=actor, object_type=object_type, object_id=object_id,
+        function=function, terminal=terminal, purpose=purpose,
+        my_number_shown=my_number_shown, my_number_changed=my_number_changed, detail=detail,
+    )  # fmt: skip
+    (entry,) = audit_append_many(records=[record])
+    return entry
 
 
 def platform_audit_append(
@@ -136,18 +154,14 @@ def platform_audit_append(
     detail: dict[str, Any] | None = None,
 ) -> PlatformAuditEntry:
     """Append to the platform's own log (control database)."""
-    return _append(
+    record = AuditRecord(
+        action=action, actor=actor, object_type=object_type, object_id=object_id,
+        function=function, terminal=terminal, detail=detail,
+    )  # fmt: skip
+    (entry,) = _append_many(
         entry_model=PlatformAuditEntry,
         head_model=PlatformAuditChainHead,
         using="default",
-        action=action,
-        actor=actor,
-        object_type=object_type,
-        object_id=object_id,
-        function=function,
-        terminal=terminal,
-        purpose="",
-        my_number_shown=False,
-        my_number_changed=False,
-        detail=detail,
+        records=[record],
     )
+    return entry

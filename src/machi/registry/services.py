@@ -11,9 +11,9 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from machi.audit.services import Terminal, audit_append
+from machi.audit.services import AuditRecord, Terminal, audit_append_many
 from machi.japanese import JapaneseDate, parse_date, to_katakana_fullwidth
-from machi.linkage.services import outbox_append
+from machi.linkage.services import NewEvent, outbox_append_many
 from machi.registry.keys import resident_keys
 from machi.registry.models import (
     FilingKind,
@@ -157,6 +157,19 @@ def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
     )
 
 
+@dataclass
+class _Pending:
+    """Outbox events and audit entries of one filing, appended together at its end."""
+
+    events: list[NewEvent] = field(default_factory=list)
+    audits: list[AuditRecord] = field(default_factory=list)
+
+    def flush(self) -> None:
+        outbox_append_many(events=self.events)
+        audit_append_many(records=self.audits)
+        self.events, self.audits = [], []
+
+
 def _record(
     *,
     resident: Resident,
@@ -164,9 +177,11 @@ def _record(
     change: str,
     filing: Filing,
     event_type: str | None,
+    pending: _Pending,
     my_number_changed: bool = False,
 ) -> None:
-    """History, search keys, outbox event and audit entry for one changed resident."""
+    """History and search keys of one changed resident; its outbox event and audit entry
+    go to ``pending`` (flushed once per filing, in the same transaction)."""
     after = _snapshot(resident)
     changes = _diff(before, after)
     ResidentHistory.objects.create(
@@ -185,28 +200,32 @@ def _record(
     elif name_fields.intersection(changes) or "alias_kana" in changes:
         resident_keys_sync(resident)
     if event_type:
-        outbox_append(
-            type=event_type,
-            subject=resident.atena_number,
-            data={
-                "atena_number": resident.atena_number,
-                "household_number": resident.household.household_number,
-                "change": change,
-                "effective_date": filing.effective.text,
-                "effective_date_approx": (
-                    filing.effective.approx.isoformat() if filing.effective.approx else None
-                ),
-            },
+        pending.events.append(
+            NewEvent(
+                type=event_type,
+                subject=resident.atena_number,
+                data={
+                    "atena_number": resident.atena_number,
+                    "household_number": resident.household.household_number,
+                    "change": change,
+                    "effective_date": filing.effective.text,
+                    "effective_date_approx": (
+                        filing.effective.approx.isoformat() if filing.effective.approx else None
+                    ),
+                },
+            )
         )
-    audit_append(
-        action=f"resident.{change}",
-        actor=filing.actor,
-        object_type="resident",
-        object_id=resident.atena_number,
-        function=filing.function,
-        terminal=filing.terminal,
-        my_number_changed=my_number_changed or "my_number" in changes,
-        detail={"fields": sorted(changes)},
+    pending.audits.append(
+        AuditRecord(
+            action=f"resident.{change}",
+            actor=filing.actor,
+            object_type="resident",
+            object_id=resident.atena_number,
+            function=filing.function,
+            terminal=filing.terminal,
+            my_number_changed=my_number_changed or "my_number" in changes,
+            detail={"fields": sorted(changes)},
+        )
     )
 
 
@@ -289,6 +308,7 @@ def _atomic():
 def resident_register_birth(*, person: Person, household: Household, filing: Filing) -> Resident:
     """出生: the newborn joins ``household`` at its address (birth date = effective date)."""
     with _atomic():
+        pending = _Pending()
         parent = household.members.filter(status=Status.RESIDENT).order_by("id").first()
         if parent is None:
             raise RegistryError("出生届の世帯に住民がいません。")
@@ -298,9 +318,10 @@ def resident_register_birth(*, person: Person, household: Household, filing: Fil
         )  # fmt: skip
         resident = _new_resident(person=person, household=household, address=address)
         _record(
-            resident=resident, before={}, change="birth", filing=filing,
+            resident=resident, pending=pending, before={}, change="birth", filing=filing,
             event_type="jp.machi.resident.born",
         )  # fmt: skip
+        pending.flush()
         return resident
 
 
@@ -317,6 +338,7 @@ def resident_move_in(
     if not persons:
         raise RegistryError("転入する人がいません。")
     with _atomic():
+        pending = _Pending()
         household = household or household_create()
         residents = []
         for person in persons:
@@ -328,10 +350,11 @@ def resident_move_in(
                 previous_address=previous_address or ("国外" if from_abroad else ""),
             )
             _record(
-                resident=resident, before={}, change="move_in", filing=filing,
+                resident=resident, pending=pending, before={}, change="move_in", filing=filing,
                 event_type="jp.machi.resident.moved_in",
             )  # fmt: skip
             residents.append(resident)
+        pending.flush()
         return residents
 
 
@@ -345,6 +368,7 @@ def resident_move_within(
     """転居: a new address in the same municipality (optionally joining another household)."""
     residents = _active(residents)
     with _atomic():
+        pending = _Pending()
         for resident in residents:
             before = _snapshot(resident)
             resident.previous_address = resident.address
@@ -355,9 +379,10 @@ def resident_move_within(
                 resident.household = household
             resident.save()
             _record(
-                resident=resident, before=before, change="move_within", filing=filing,
-                event_type="jp.machi.resident.moved_within",
+                resident=resident, pending=pending, before=before, change="move_within",
+                filing=filing, event_type="jp.machi.resident.moved_within",
             )  # fmt: skip
+        pending.flush()
         return residents
 
 
@@ -373,6 +398,7 @@ def resident_move_out(
     if not destination.strip():
         raise RegistryError("転出先を入力してください。")
     with _atomic():
+        pending = _Pending()
         for resident in residents:
             before = _snapshot(resident)
             resident.status = Status.MOVED_OUT
@@ -381,9 +407,10 @@ def resident_move_out(
             )
             resident.save()
             _record(
-                resident=resident, before=before, change="move_out", filing=filing,
+                resident=resident, pending=pending, before=before, change="move_out", filing=filing,
                 event_type="jp.machi.resident.moved_out",
             )  # fmt: skip
+        pending.flush()
         return residents
 
 
@@ -392,13 +419,15 @@ def resident_record_death(*, resident: Resident, filing: Filing) -> Resident:
     new householder afterwards (household_change)."""
     (resident,) = _active([resident])
     with _atomic():
+        pending = _Pending()
         before = _snapshot(resident)
         resident.status = Status.DECEASED
         resident.save()
         _record(
-            resident=resident, before=before, change="death", filing=filing,
+            resident=resident, pending=pending, before=before, change="death", filing=filing,
             event_type="jp.machi.resident.died",
         )  # fmt: skip
+        pending.flush()
         return resident
 
 
@@ -424,6 +453,7 @@ def household_change(
     if not movers <= set(residents):
         raise RegistryError("移る人には変更後の続柄も指定してください。")
     with _atomic():
+        pending = _Pending()
         target = household or (household_create() if movers else None)
         touched = {r.household_id for r in residents}
         for resident in residents:
@@ -433,13 +463,14 @@ def household_change(
             resident.relationship = relationships[resident]
             resident.save()
             _record(
-                resident=resident, before=before, change=kind, filing=filing,
+                resident=resident, pending=pending, before=before, change=kind, filing=filing,
                 event_type="jp.machi.resident.household_changed",
             )  # fmt: skip
         if target is not None:
             touched.add(target.pk)
         for household_id in touched:
             _check_one_householder(household_id)
+        pending.flush()
         return target or residents[0].household
 
 
@@ -468,6 +499,7 @@ def resident_change_name(
         raise RegistryError("氏名を入力してください。")
     (resident,) = _active([resident])
     with _atomic():
+        pending = _Pending()
         before = _snapshot(resident)
         resident.name = name
         resident.kana = to_katakana_fullwidth(kana)
@@ -476,7 +508,9 @@ def resident_change_name(
             resident.former_surname_kana = to_katakana_fullwidth(former_surname_kana or "")
         resident.save()
         _record(
-            resident=resident, before=before, change=f"name_change.{reason}", filing=filing,
+            resident=resident, pending=pending, before=before,
+            change=f"name_change.{reason}", filing=filing,
             event_type="jp.machi.resident.name_changed",
         )  # fmt: skip
+        pending.flush()
         return resident

@@ -39,7 +39,7 @@ from machi.accounts.roles import DEFAULT_DEPARTMENTS, Role
 from machi.audit.services import Terminal, audit_append
 from machi.counter.models import Task, TaskStatus, Ticket, Visit, VisitStatus
 from machi.counter.models.visits import TASK_PENDING
-from machi.linkage.services import outbox_append
+from machi.linkage.services import NewEvent, outbox_append, outbox_append_many
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
 # Easy to read aloud and type: no 0/O, 1/I/L, 5/S, 8/B, 2/Z.
@@ -274,18 +274,23 @@ def tasks_create(
             )
         for task in created:
             task.visit = visit
-            outbox_append(
-                type=EVENT_TASK_CREATED,
-                subject=str(task.pk),
-                time=now,
-                data={
-                    "task_id": task.pk,
-                    "visit": visit.public_code,
-                    "procedure_code": task.procedure_code,
-                    "department": task.department,
-                    "due": task.due.isoformat() if task.due else None,
-                },
-            )
+        outbox_append_many(
+            events=[
+                NewEvent(
+                    type=EVENT_TASK_CREATED,
+                    subject=str(task.pk),
+                    time=now,
+                    data={
+                        "task_id": task.pk,
+                        "visit": visit.public_code,
+                        "procedure_code": task.procedure_code,
+                        "department": task.department,
+                        "due": task.due.isoformat() if task.due else None,
+                    },
+                )
+                for task in created
+            ]
+        )
         audit_append(
             action="task.created",
             actor=actor,

@@ -1036,6 +1036,8 @@ def intake_postal(request: HttpRequest, lg_code: str) -> HttpResponse:
         if form.add_prefix(name) in data
     }
     form.initial["from_abroad"] = data.get("address-from_abroad") in ("on", "true", "1")
+    # the button is replaced: the focus goes on to what the clerk types next
+    form.fields["banchi" if ok else "postal_code"].widget.attrs["autofocus"] = True
     context = {"address_form": form, "postal_message": message, "postal_ok": ok}
     if not _partial(request):
         return redirect(f"{_base(request)}?step=questions")

@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, TextIO
 
+from django.db import connections as db_connections
 from django.db import transaction
 from django.utils import timezone
 
@@ -413,7 +414,7 @@ class _Reader:
         self.totals: dict[str, Any] = {}
         self._process = context.Process(
             target=_reader_main,
-            args=(scan, rows, read_bytes, send),
+            args=(scan, rows, read_bytes, send, receive),
             name="registry-import-reader",
             daemon=True,
         )
@@ -446,7 +447,19 @@ class _Reader:
         self._receive.close()
 
 
-def _reader_main(scan: _Scan, rows: Iterator, read_bytes: list[int], send: Any) -> None:
+def _reader_main(
+    scan: _Scan, rows: Iterator, read_bytes: list[int], send: Any, receive: Any
+) -> None:
+    # Keep nothing of the importing process's that would outlive it: with the pipe's
+    # reading end closed here, a send fails as soon as the importing process is gone;
+    # with the database sockets closed here, a killed import's server session ends (and
+    # rolls back, releasing its locks) at once instead of waiting for this process.
+    receive.close()
+    for connection in db_connections.all(initialized_only=True):
+        raw = connection.connection
+        if raw is not None and connection.vendor == "postgresql":
+            with contextlib.suppress(OSError):
+                os.close(raw.fileno())
     try:
         for start, end, row in rows:
             scan.feed(start, end, row)
