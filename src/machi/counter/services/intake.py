@@ -183,20 +183,19 @@ def _address(data: dict[str, Any], errors: list[str]) -> registry.Address | None
                                else str(address.get(k, "")) for k in ADDRESS_FIELDS})  # fmt: skip
 
 
-def life_event_confirm(
-    *,
-    data: Any,
-    actor: Any,
-    terminal: Terminal | None = None,
-    ticket: Ticket | None = None,
-    filed_on: datetime.date | None = None,
-) -> IntakeResult:
-    """Record a life event at the counter (see the module docstring). Raises IntakeError
-    naming every problem; nothing is written then."""
+@dataclass
+class _Prepared:
+    event: dict[str, Any]
+    persons: list[_Person]
+    event_date: Any
+    navigator_input: dict[str, Any]
+    procedures: list[dict[str, Any]]
+
+
+def _prepare(data: Any) -> _Prepared:
+    """Parse the filing, build the navigator input from the registry and the answers,
+    and run the navigator. Reads only. Raises IntakeError naming every problem."""
     event, persons, errors = _parse(data)
-    by_id = {p.pid: p for p in persons}
-    event_type = event.get("type")
-    subjects = [s for s in event.get("subjects", []) if isinstance(s, str)]
     try:
         event_date = parse_date(str(event.get("date", "")))
     except DateParseError as error:
@@ -220,6 +219,33 @@ def life_event_confirm(
         procedures = navigator_run(data=navigator_input)["procedures"]
     except NavigatorInputError as error:
         raise IntakeError(error.errors) from error
+    return _Prepared(event, persons, event_date, navigator_input, procedures)
+
+
+def life_event_preview(*, data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The navigator input and the procedures ``life_event_confirm`` would produce for
+    ``data``, built the same way; nothing is written. Raises IntakeError."""
+    prepared = _prepare(data)
+    return prepared.navigator_input, prepared.procedures
+
+
+def life_event_confirm(
+    *,
+    data: Any,
+    actor: Any,
+    terminal: Terminal | None = None,
+    ticket: Ticket | None = None,
+    filed_on: datetime.date | None = None,
+) -> IntakeResult:
+    """Record a life event at the counter (see the module docstring). Raises IntakeError
+    naming every problem; nothing is written then."""
+    prepared = _prepare(data)
+    event, persons = prepared.event, prepared.persons
+    event_date, navigator_input = prepared.event_date, prepared.navigator_input
+    procedures = prepared.procedures
+    by_id = {p.pid: p for p in persons}
+    event_type = event.get("type")
+    subjects = [s for s in event.get("subjects", []) if isinstance(s, str)]
 
     filing = registry.Filing(
         effective_on=event_date,

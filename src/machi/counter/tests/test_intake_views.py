@@ -108,7 +108,7 @@ def test_move_in_from_ticket_to_result(client, clerk):
     with tenant_context(A):
         ticket = Ticket.objects.get(status=TicketStatus.CALLED)
     console = client.get(f"/{A}/counter/call/").content.decode()
-    assert f"{BASE}?ticket={ticket.pk}" in console  # 「受付を始める」
+    assert f"{BASE}?ticket={ticket.pk}" in console  # 「届出の受付へ」
     page = client.get(f"{BASE}?ticket={ticket.pk}").content.decode()
     assert page.count("<h1") == 1 and f"{ticket.number}番" in page
     before = _counts()

@@ -60,15 +60,10 @@ from machi.counter.forms_intake import (
 )
 from machi.counter.models.tickets import AT_WINDOW, TicketStatus
 from machi.counter.selectors.preapplications import relevant_questions
-from machi.counter.services.intake import (
-    IntakeError,
-    _navigator_person,
-    _parse,
-    life_event_confirm,
-)
+from machi.counter.services.intake import IntakeError, life_event_confirm, life_event_preview
 from machi.japanese import DateParseError, PostalCodeError, format_wareki, parse_date, postal_lookup
 from machi.procedures.engine import EVENT_LABELS, NavigatorInputError
-from machi.procedures.selectors import catalogue_effective, navigator_run
+from machi.procedures.selectors import catalogue_effective
 from machi.registry import selectors as registry
 from machi.registry.models import Status
 
@@ -289,33 +284,9 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
 
 
 def intake_preview(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The navigator input and the procedures ``life_event_confirm`` would produce,
-    built the same way (nothing is written). Raises IntakeError naming every problem."""
-    event, persons, errors = _parse(data)
-    try:
-        event_date = parse_date(str(event.get("date", "")))
-    except DateParseError as error:
-        errors.append(f"event.date: {error}")
-        event_date = None
-    if event_date is not None and (event_date.unknown or event_date.non_calendar):
-        errors.append("event.date: 異動日は暦にある日付で入力してください")
-    navigator_input = {
-        "event": {k: v for k, v in event.items()
-                  if k in {"type", "date", "subjects", "from_abroad", "to_abroad"}},
-        "persons": [
-            _navigator_person(p, errors, f"persons[{i}]") for i, p in enumerate(persons)
-        ],
-        "answers": data.get("answers") or {},
-    }  # fmt: skip
-    if event_date is not None and event_date.approx:
-        navigator_input["event"]["date"] = event_date.approx.isoformat()
-    if errors:
-        raise IntakeError(errors)
-    try:
-        procedures = navigator_run(data=navigator_input)["procedures"]
-    except NavigatorInputError as error:
-        raise IntakeError(error.errors) from error
-    return navigator_input, procedures
+    """The navigator input and the procedures ``life_event_confirm`` would produce
+    (nothing is written). Raises IntakeError naming every problem."""
+    return life_event_preview(data=data)
 
 
 # --- problems: which step and field -----------------------------------------------------------
