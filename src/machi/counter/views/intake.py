@@ -37,6 +37,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
@@ -71,43 +72,43 @@ SESSION_KEY = "counter_intake"
 RECORDS_DEPARTMENT = "shimin"
 STEPS = ("event", "persons", "questions", "preview")
 STEP_LABELS = {
-    "event": "届出の種類",
-    "persons": "人",
-    "questions": "確認事項",
-    "preview": "手続き一覧",
+    "event": _lazy("届出の種類"),
+    "persons": _lazy("人"),
+    "questions": _lazy("確認事項"),
+    "preview": _lazy("手続き一覧"),
 }
 MAX_NEWCOMERS = 10
 SEARCH_LIMIT = 20
 SUBJECT_LEGEND = {
-    "move_out": "転出する人",
-    "move_within": "転居する人",
-    "death": "亡くなった人",
-    "marriage": "婚姻する人",
-    "divorce": "離婚する人",
-    "household_change": "世帯が変わる人",
+    "move_out": _lazy("転出する人"),
+    "move_within": _lazy("転居する人"),
+    "death": _lazy("亡くなった人"),
+    "marriage": _lazy("婚姻する人"),
+    "divorce": _lazy("離婚する人"),
+    "household_change": _lazy("世帯が変わる人"),
 }
 NEW_PERSON_FIELDS = ("name", "kana", "sex", "birth_date", "relationship", "nationality",
                      "nationality_name", "atena_number", "id")  # fmt: skip
 FIELD_LABELS = {
-    "date": "異動日",
-    "subjects": "対象者",
-    "name": "氏名",
-    "kana": "フリガナ",
-    "sex": "性別",
-    "birth_date": "生年月日",
-    "relationship": "続柄",
-    "nationality": "国籍",
-    "insurance": "健康保険",
-    "pension": "国民年金",
-    "address": "新しい住所",
-    "destination": "転出先",
-    "household_number": "世帯番号",
-    "postal_code": "郵便番号",
-    "prefecture": "都道府県",
-    "city": "市区町村",
-    "machiaza": "町字",
-    **{key: str(label) for key, label in PERSON_QUESTIONS.items()},
-    **{key: str(label) for key, label in ANSWER_QUESTIONS.items()},
+    "date": _lazy("異動日"),
+    "subjects": _lazy("対象者"),
+    "name": _lazy("氏名"),
+    "kana": _lazy("フリガナ"),
+    "sex": _lazy("性別"),
+    "birth_date": _lazy("生年月日"),
+    "relationship": _lazy("続柄"),
+    "nationality": _lazy("国籍"),
+    "insurance": _lazy("健康保険"),
+    "pension": _lazy("国民年金"),
+    "address": _lazy("新しい住所"),
+    "destination": _lazy("転出先"),
+    "household_number": _lazy("世帯番号"),
+    "postal_code": _lazy("郵便番号"),
+    "prefecture": _lazy("都道府県"),
+    "city": _lazy("市区町村"),
+    "machiaza": _lazy("町字"),
+    **PERSON_QUESTIONS,
+    **ANSWER_QUESTIONS,
 }
 _ERROR = re.compile(
     r"^(?P<where>event|persons|address|destination|household_number|answers|previous_address)"
