@@ -140,7 +140,8 @@ def _diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
     return changes
 
 
-def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
+def resident_key_rows(resident: Resident) -> list[ResidentKey]:
+    """The search-key rows of ``resident`` as its names stand now (not saved)."""
     keys = resident_keys(
         name=resident.name,
         kana=resident.kana,
@@ -150,11 +151,13 @@ def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
         alias_kana=resident.alias_kana,
         name_alphabet=resident.name_alphabet,
     )
+    return [ResidentKey(resident=resident, key=key, raw=raw[:200]) for key, raw in keys.items()]
+
+
+def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
     if not new:
         ResidentKey.objects.filter(resident=resident).delete()
-    ResidentKey.objects.bulk_create(
-        ResidentKey(resident=resident, key=key, raw=raw[:200]) for key, raw in keys.items()
-    )
+    ResidentKey.objects.bulk_create(resident_key_rows(resident))
 
 
 @dataclass

@@ -30,7 +30,6 @@ from django.utils import timezone
 from machi.audit.services import Terminal, audit_append
 from machi.japanese import GaijiMap, is_valid_atena_number
 from machi.linkage.services import outbox_append
-from machi.registry.keys import resident_keys
 from machi.registry.migration.layout import REJECT_COLUMN
 from machi.registry.migration.validate import (
     HeaderError,
@@ -50,7 +49,7 @@ from machi.registry.models import (
 )
 from machi.registry.mynumber import my_number_open, my_number_seal
 from machi.registry.numbers import SERIAL_DIGITS
-from machi.registry.services import TRACKED_FIELDS, _diff, _snapshot
+from machi.registry.services import TRACKED_FIELDS, _diff, _snapshot, resident_key_rows
 from machi.tenancy.context import current_tenant_alias
 
 EVENT_TYPE = "jp.machi.registry.imported"
@@ -571,18 +570,6 @@ def _apply_updates(
         ResidentHistory.objects.using(alias).bulk_create(history, batch_size=1000)
     if rekey:
         ResidentKey.objects.using(alias).filter(resident__in=rekey).delete()
-        keys = [
-            ResidentKey(resident=resident, key=key, raw=raw[:200])
-            for resident in rekey
-            for key, raw in resident_keys(
-                name=resident.name,
-                kana=resident.kana,
-                former_surname=resident.former_surname,
-                former_surname_kana=resident.former_surname_kana,
-                alias=resident.alias,
-                alias_kana=resident.alias_kana,
-                name_alphabet=resident.name_alphabet,
-            ).items()
-        ]
+        keys = [row for resident in rekey for row in resident_key_rows(resident)]
         ResidentKey.objects.using(alias).bulk_create(keys, batch_size=2000)
     result.updated += len(changed)
