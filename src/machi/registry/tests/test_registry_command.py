@@ -179,6 +179,21 @@ def _counts(env: dict[str, str]) -> dict[str, int]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def _processes_reading(path: Path) -> list[int]:
+    """PIDs whose command line names ``path`` (a forked reader keeps its parent's)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if str(path).encode() in cmdline:
+            found.append(int(entry.name))
+    return found
+
+
 def test_an_import_killed_mid_way_leaves_the_municipality_unchanged(tmp_path):
     """`machi registry import` in its own process, SIGKILLed after it started writing."""
     from machi.registry.synthetic import COLUMNS, generate_rows
@@ -242,6 +257,11 @@ def test_an_import_killed_mid_way_leaves_the_municipality_unchanged(tmp_path):
         process.wait(timeout=30)
         process.stdout.close()
         assert process.returncode == -signal.SIGKILL
+        # The forked reader (same command line) notices its parent is gone and exits.
+        deadline = time.monotonic() + 20
+        while _processes_reading(big) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _processes_reading(big), "a reader process outlived the killed import"
         assert _counts(env) == before
         machi("audit", "verify", "--tenant", "131016")
     finally:
