@@ -183,27 +183,30 @@ def _transition(
     return locked
 
 
-# "…できません": 再呼出できません, 完了にできません …
-_VERB_TEXT = {
-    "recalled": gettext_lazy("再呼出"),
-    "started": gettext_lazy("受付開始"),
-    "finished": gettext_lazy("完了に"),
-    "no_show": gettext_lazy("不在に"),
-    "cancelled": gettext_lazy("取消"),
+# Whole sentences per action (not word fragments) so that every language can say them.
+_NOT_CALLED_YET = {
+    "recalled": gettext_lazy("%(number)s番はまだ呼び出していないため、再呼出できません。"),
+    "started": gettext_lazy("%(number)s番はまだ呼び出していないため、受付開始できません。"),
+    "finished": gettext_lazy("%(number)s番はまだ呼び出していないため、完了にできません。"),
+    "no_show": gettext_lazy("%(number)s番はまだ呼び出していないため、不在にできません。"),
+    "cancelled": gettext_lazy("%(number)s番はまだ呼び出していないため、取消できません。"),
+}
+_NOT_IN_THIS_STATUS = {
+    "recalled": gettext_lazy("%(number)s番は「%(status)s」のため、再呼出できません。"),
+    "started": gettext_lazy("%(number)s番は「%(status)s」のため、受付開始できません。"),
+    "finished": gettext_lazy("%(number)s番は「%(status)s」のため、完了にできません。"),
+    "no_show": gettext_lazy("%(number)s番は「%(status)s」のため、不在にできません。"),
+    "cancelled": gettext_lazy("%(number)s番は「%(status)s」のため、取消できません。"),
 }
 
 
 def _refusal(ticket: Ticket, verb: str) -> str:
-    values = {
-        "number": ticket.number,
-        "status": ticket.get_status_display(),
-        "action": _VERB_TEXT[verb],
-    }
+    values = {"number": ticket.number, "status": ticket.get_status_display()}
     if ticket.status == TicketStatus.WAITING:
-        return _("%(number)s番はまだ呼び出していないため、%(action)sできません。") % values
+        return str(_NOT_CALLED_YET[verb]) % values
     if verb == "finished" and ticket.status == TicketStatus.CALLED:
         return _("%(number)s番は受付開始の前のため、完了にできません。") % values
-    return _("%(number)s番は「%(status)s」のため、%(action)sできません。") % values
+    return str(_NOT_IN_THIS_STATUS[verb]) % values
 
 
 def ticket_recall(*, ticket: Ticket, actor: Any | None, terminal: Terminal | None) -> Ticket:
