@@ -9,10 +9,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from machi.linkage.events import EVENT_TYPE_PREFIX
 from machi.linkage.models import OutboxEvent, OutboxSequence
 from machi.tenancy.context import current_lg_code, current_tenant_alias
-
-EVENT_TYPE_PREFIX = "jp.machi."
 
 
 @dataclass(frozen=True)
