@@ -517,3 +517,31 @@ def resident_change_name(
         )  # fmt: skip
         pending.flush()
         return resident
+
+
+def resident_move_out_confirm(
+    *, residents: list[Resident], destination: str, filing: Filing
+) -> list[Resident]:
+    """転出確定: the destination's 転入通知 arrived; the moved-out residents' destination
+    becomes the address they were registered at there (effective: their move-in date)."""
+    residents = list(residents)
+    for resident in residents:
+        if resident.status != Status.MOVED_OUT:
+            raise RegistryError(
+                f"宛名番号 {resident.atena_number} は転出の状態ではありません"
+                f"（{resident.get_status_display()}）。"
+            )
+    if not residents or not destination.strip():
+        raise RegistryError("転出を確定する人と転出先が必要です。")
+    with _atomic():
+        pending = _Pending()
+        for resident in residents:
+            before = _snapshot(resident)
+            resident.destination_address = destination
+            resident.save()
+            _record(
+                resident=resident, pending=pending, before=before, change="move_out_confirm",
+                filing=filing, event_type="jp.machi.resident.move_out_confirmed",
+            )  # fmt: skip
+        pending.flush()
+        return residents
