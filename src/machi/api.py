@@ -15,6 +15,8 @@ api = NinjaAPI(
 )
 api.add_router("/", "machi.procedures.api.router")
 api.add_router("/", "machi.counter.api.router")
+api.add_router("/", "machi.registry.api.router")
+api.add_router("/", "machi.linkage.api.router")
 
 
 class DatabaseStatus(Schema):

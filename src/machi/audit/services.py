@@ -58,11 +58,14 @@ class AuditRecord:
 
     def fields(self, seq: int, now: Any) -> dict[str, Any]:
         terminal = self.terminal or Terminal()
+        # An API client (machi.apiclients) is no staff member: no staff id, and its
+        # label ("api:<id>:<name>") in the actor column, so searches by staff never mix.
+        client_label = getattr(self.actor, "audit_actor_label", None)
         return {
             "seq": seq,
             "created_at": now,
-            "actor_id": getattr(self.actor, "pk", None),
-            "actor_username": getattr(self.actor, "username", "") or "",
+            "actor_id": None if client_label else getattr(self.actor, "pk", None),
+            "actor_username": client_label or getattr(self.actor, "username", "") or "",
             "action": self.action,
             "object_type": self.object_type,
             "object_id": str(self.object_id),
