@@ -5,4 +5,4 @@ class LinkageConfig(AppConfig):
     name = "machi.linkage"
     label = "linkage"
     verbose_name = "Linkage"
-    tenant_models = frozenset({"outboxevent", "outboxsequence"})
+    tenant_models = frozenset({"outboxevent", "outboxsequence", "subscription", "delivery"})
