@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("machi.registry.urls")),
     path("", include("machi.procedures.urls")),
     path("", include("machi.counter.urls")),
+    path("", include("machi.moves.urls")),
     path("", include("machi.apiclients.urls")),
     path("", include("machi.web.urls")),
 ]

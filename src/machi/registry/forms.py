@@ -205,10 +205,46 @@ class MoveWithinForm(_FilingForm):
 class MoveOutForm(_FilingForm):
     destination = _text(_("転出先"), required=True, max_length=250)
     to_abroad = forms.BooleanField(label=_("国外への転出"), required=False)
+    destination_lg_code = forms.ChoiceField(
+        label=_("転出先の自治体（この基盤の自治体なら引越しワンストップ）"),
+        required=False,
+        help_text=_(
+            "選ぶと、本人の同意のうえで転出先へ転入予約を送ります。"
+            "ない場合は「基盤にない自治体」のまま（転出証明書）。"
+        ),
+    )
+    consent = forms.BooleanField(
+        label=_("転出先の自治体へ転入予約として情報を送ることに本人が同意した"),
+        required=False,
+    )
     effective_on = JapaneseDateFormField(label=_("異動日（予定日）"))
     together = forms.BooleanField(label=_("同じ世帯の住民も一緒に転出する"), required=False)
 
-    field_order = ["destination", "to_abroad", "effective_on", "filed_on", "together"]
+    field_order = [
+        "destination", "to_abroad", "destination_lg_code", "consent", "effective_on",
+        "filed_on", "together",
+    ]  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from machi.moves.selectors import destination_choices
+
+        self.fields["destination_lg_code"].choices = [
+            ("", _("基盤にない自治体（転出証明書）")),
+            *destination_choices(),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("destination_lg_code"):
+            if data.get("to_abroad"):
+                self.add_error("destination_lg_code", _("国外への転出では自治体を選べません。"))
+            elif not data.get("consent"):
+                self.add_error(
+                    "consent",
+                    _("転出先の自治体へ転入予約を送るには、本人の同意を確認してください。"),
+                )
+        return data
 
 
 class DeathForm(_FilingForm):

@@ -24,6 +24,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from machi.accounts.roles import Role
 from machi.audit.services import Terminal
+from machi.moves import selectors as moves_selectors
+from machi.moves import services as moves
 from machi.registry import selectors, services
 from machi.registry.forms import (
     STATUS_ALL,
@@ -57,6 +59,7 @@ CHANGE_LABELS = {
     "move_in": gettext_lazy("転入"),
     "move_within": gettext_lazy("転居"),
     "move_out": gettext_lazy("転出"),
+    "move_out_confirm": gettext_lazy("転出確定"),
     "death": gettext_lazy("死亡"),
     "household_change": gettext_lazy("世帯変更"),
     "name_change.marriage": gettext_lazy("氏名の変更（婚姻）"),
@@ -223,6 +226,7 @@ def _resident_context(request: HttpRequest, resident: Resident, **forms: Any) ->
         and selectors.staff_may_reveal_my_number(request.user),
         "may_change": may_change and active,
         "may_change_role": may_change,
+        "outgoing_moves": moves_selectors.outgoing_moves_of(atena_number=resident.atena_number),
     }
     if context["may_reveal"]:
         context["reveal_form"] = RevealForm(prefix="reveal")
@@ -372,7 +376,17 @@ def move_within(request: HttpRequest, resident: Resident, data: dict[str, Any]) 
 
 @_change_view(MoveOutForm, "out", "move_out_form", gettext_lazy("転出を記録しました。"))
 def move_out(request: HttpRequest, resident: Resident, data: dict[str, Any]) -> None:
-    """転出: the resident leaves the municipality."""
+    """転出: the resident leaves the municipality (to a municipality on the platform,
+    with the resident's consent: the one-step move, 引越しワンストップ)."""
+    if data.get("destination_lg_code"):
+        moves.outgoing_move_record(
+            residents=_together(resident, data["together"]),
+            destination_lg_code=data["destination_lg_code"],
+            destination=data["destination"].strip(),
+            consent=data["consent"],
+            filing=_filing(request, data, "move_out"),
+        )
+        return
     services.resident_move_out(
         residents=_together(resident, data["together"]),
         destination=data["destination"].strip(),

@@ -27,6 +27,7 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append({"label": _("住民検索"), "url": reverse("registry:search", args=[lg_code])})
     if user.has_role(Role.COUNTER_CLERK, Role.SUPERVISOR):
         items.append({"label": _("窓口呼出"), "url": reverse("counter:call", args=[lg_code])})
+        items.append({"label": _("転入予約"), "url": reverse("moves:reservations", args=[lg_code])})
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
         items.append(
             {"label": _("担当課の手続き"), "url": reverse("counter:tasks", args=[lg_code])}

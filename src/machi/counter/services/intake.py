@@ -257,7 +257,14 @@ def life_event_confirm(
         function="counter:intake",
     )  # fmt: skip
     with transaction.atomic(using=current_tenant_alias()):
+        reservation = None
         try:
+            if data.get("reservation"):  # 転入予約 (引越しワンストップ): machi.moves
+                from machi.moves.services import move_reservation_take
+
+                reservation = move_reservation_take(
+                    reference=data["reservation"], event_type=event_type, persons=persons
+                )
             changed = _registry_change(event_type, event, data, persons, by_id, subjects, filing)
         except ValidationError as error:
             raise IntakeError(error.messages) from error
@@ -275,6 +282,14 @@ def life_event_confirm(
             visit=visit, procedures=procedures, person_atena=atena, actor=actor,
             terminal=terminal,
         )  # fmt: skip
+        if reservation is not None:
+            from machi.moves.services import move_reservation_complete
+
+            move_reservation_complete(
+                reservation=reservation, atena_numbers=changed, moved_in_on=event_date,
+                address=str(_address(data, [])), visit_code=visit.public_code, actor=actor,
+                terminal=terminal,
+            )  # fmt: skip
     return IntakeResult(
         visit=visit,
         procedures=procedures,

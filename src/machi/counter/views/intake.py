@@ -281,6 +281,8 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
         data["destination"] = draft["destination"]
     if event_type == "household_change" and draft["household_number"]:
         data["household_number"] = draft["household_number"]
+    if event_type == "move_in" and draft.get("reservation"):  # 転入予約 (machi.moves)
+        data["reservation"] = draft["reservation"]
     return data
 
 
