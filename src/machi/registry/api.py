@@ -258,6 +258,19 @@ def resident_detail(request: HttpRequest, lg_code: str, atena_number: str):
         atena_number=atena_number, actor=actor, terminal=terminal, function="api:residents.get"
     )
     if resident is None:
+        # A miss is audited too: which numbers a caller tried is evidence as well.
+        audit_append_many(
+            records=[
+                AuditRecord(
+                    action="resident.not_found",
+                    actor=actor,
+                    object_type="resident",
+                    object_id=atena_number[:100],
+                    function="api:residents.get",
+                    terminal=terminal,
+                )
+            ]
+        )
         return Status(404, {"detail": f"宛名番号 {atena_number} の住民は登録されていません。"})
     members = selectors.household_members(household=resident.household).values_list(
         "atena_number", "relationship", "status"

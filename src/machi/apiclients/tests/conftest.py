@@ -94,3 +94,39 @@ def audit_entries(lg_code: str, **filters):
 
     with tenant_context(lg_code):
         return list(AuditEntry.objects.filter(**filters).order_by("seq"))
+
+
+class QueryCount:
+    """Queries on the control and a tenant database, together (``with QueryCount(A) as q``)."""
+
+    def __init__(self, lg_code: str = A) -> None:
+        from django.db import connections
+        from django.test.utils import CaptureQueriesContext
+
+        from machi.tenancy.databases import ensure_tenant_connection
+
+        ensure_tenant_connection(lg_code)
+        self.contexts = [
+            CaptureQueriesContext(connections["default"]),
+            CaptureQueriesContext(connections[f"tenant_{lg_code}"]),
+        ]
+
+    def __enter__(self) -> QueryCount:
+        for context in self.contexts:
+            context.__enter__()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for context in self.contexts:
+            context.__exit__(*exc)
+
+    @property
+    def total(self) -> int:
+        return sum(len(context) for context in self.contexts)
+
+    @property
+    def tenant(self) -> int:
+        return len(self.contexts[1])
+
+    def sql(self) -> str:
+        return "\n".join(q["sql"] for c in self.contexts for q in c.captured_queries)

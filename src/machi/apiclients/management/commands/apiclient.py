@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from machi.apiclients import selectors, services
 from machi.apiclients.models import Scope
@@ -22,7 +23,8 @@ from machi.tenancy.commands import TenantCommand
 
 
 def _iso(value: datetime.datetime | None) -> str | None:
-    return value.isoformat() if value else None
+    """Local time (Japan), as the operator reads it."""
+    return timezone.localtime(value).isoformat() if value else None
 
 
 class Command(TenantCommand):
@@ -72,7 +74,7 @@ class Command(TenantCommand):
         self.stderr.write(
             f"APIクライアント {client.pk}「{client.name}」を登録しました"
             f"（権限: {', '.join(client.scopes)}"
-            f"{'、有効期限: ' + client.expires_at.isoformat() if client.expires_at else ''}）。"
+            f"{'、有効期限: ' + _iso(client.expires_at) if client.expires_at else ''}）。"
             "トークンは今だけ表示されます:"
         )
         self.stdout.write(created.token)
