@@ -120,6 +120,7 @@ class DeliveryWorker:
         policy: RetryPolicy | None = None,
         claim_limit: int = 200,
         on_result: Callable[[str, int, SendResult], None] | None = None,
+        on_cycle: Callable[[DeliveryWorker], None] | None = None,
     ) -> None:
         self.fixed_lg_codes = list(lg_codes) if lg_codes is not None else None
         self.threads = threads
@@ -129,6 +130,7 @@ class DeliveryWorker:
         self.policy = policy or RetryPolicy()
         self.claim_limit = claim_limit
         self.on_result = on_result
+        self.on_cycle = on_cycle
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook")
         self.tenants: dict[str, _TenantState] = {}
         self.stats = WorkerStats()
@@ -156,6 +158,8 @@ class DeliveryWorker:
             started = time.monotonic()
             try:
                 self.run_once()
+                if self.on_cycle is not None:
+                    self.on_cycle(self)
             except Exception:
                 logger.exception("delivery cycle failed; retrying")
                 for conn in connections.all(initialized_only=True):

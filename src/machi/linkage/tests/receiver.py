@@ -34,6 +34,7 @@ class Receiver:
     behaviour: Callable[[Receiver, int], str] = lambda receiver, n: "ok"
     delay: float = 0.0
     port: int = 0
+    verify: bool = True  # False: accept any signature (the event is parsed unchecked)
     processed: list[Received] = field(default_factory=list)  # every processed request
     bad_signatures: int = 0
     requests: int = 0
@@ -64,7 +65,7 @@ class Receiver:
                 if receiver.delay:
                     time.sleep(receiver.delay)
                 try:
-                    event = webhook.verify(body, headers)
+                    event = webhook.verify(body, headers) if receiver.verify else json.loads(body)
                 except WebhookVerificationError:
                     with receiver.lock:
                         receiver.bad_signatures += 1
