@@ -16,6 +16,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 LOGIN_AT = "machi_login_at"
 LAST_SEEN = "machi_last_seen"
+# The last-seen stamp is rewritten at most this often: a session write per request would
+# be a database write per request. The idle timeout can only come earlier by this much.
+LAST_SEEN_RESOLUTION_SECONDS = 10
 UNGUARDED_PREFIXES = ("/static/", "/api/")
 
 
@@ -64,7 +67,10 @@ class StaffSessionMiddleware:
         if request.user.is_authenticated and not getattr(view_func, "machi_polling", False):
             # A screen refreshing itself (@polling_view) is not the staff member at work:
             # it must not keep an unattended session past its idle timeout.
-            request.session[LAST_SEEN] = timezone.now().timestamp()
+            now = timezone.now().timestamp()
+            last_seen = request.session.get(LAST_SEEN)
+            if last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
+                request.session[LAST_SEEN] = now
         if getattr(view_func, "machi_public", False):
             return None
         if request.path_info.startswith(UNGUARDED_PREFIXES):

@@ -25,8 +25,9 @@ from machi.audit.services import Terminal
 from machi.counter.models import Ticket, Visit
 from machi.counter.services.visits import tasks_create, visit_open
 from machi.japanese import DateParseError, parse_date
+from machi.procedures.engine import navigate
 from machi.procedures.engine.errors import NavigatorInputError
-from machi.procedures.selectors import navigator_run
+from machi.procedures.selectors import catalogue_effective
 from machi.registry import services as registry
 from machi.registry.models import Household, Resident, Status
 from machi.registry.relationships import HOUSEHOLDER, relationship_problem
@@ -190,6 +191,7 @@ class _Prepared:
     event_date: Any
     navigator_input: dict[str, Any]
     procedures: list[dict[str, Any]]
+    catalogue: Any = None  # the catalogue the navigator ran on (its forms go on the tasks)
 
 
 def _prepare(data: Any) -> _Prepared:
@@ -216,10 +218,11 @@ def _prepare(data: Any) -> _Prepared:
     if errors:
         raise IntakeError(errors)
     try:
-        procedures = navigator_run(data=navigator_input)["procedures"]
+        catalogue = catalogue_effective().catalogue
+        procedures = navigate(navigator_input, catalogue)["procedures"]
     except NavigatorInputError as error:
         raise IntakeError(error.errors) from error
-    return _Prepared(event, persons, event_date, navigator_input, procedures)
+    return _Prepared(event, persons, event_date, navigator_input, procedures, catalogue)
 
 
 def life_event_preview(*, data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -256,7 +259,9 @@ def life_event_confirm(
         terminal=terminal,
         function="counter:intake",
     )  # fmt: skip
-    with transaction.atomic(using=current_tenant_alias()):
+    # One transaction; the rows that follow the changes (history, search keys, outbox
+    # events, audit entries) are written in one bulk insert each at the end of the batch.
+    with transaction.atomic(using=current_tenant_alias()), registry.filing_batch():
         reservation = None
         try:
             if data.get("reservation"):  # 転入予約 (引越しワンストップ): machi.moves
@@ -280,7 +285,7 @@ def life_event_confirm(
         )
         tasks = tasks_create(
             visit=visit, procedures=procedures, person_atena=atena, actor=actor,
-            terminal=terminal,
+            terminal=terminal, catalogue=prepared.catalogue,
         )  # fmt: skip
         if reservation is not None:
             from machi.moves.services import move_reservation_complete

@@ -36,10 +36,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from machi.accounts.roles import DEFAULT_DEPARTMENTS, Role
-from machi.audit.services import Terminal, audit_append
+from machi.audit.services import AuditRecord, Terminal, audit_append
 from machi.counter.models import Task, TaskStatus, Ticket, Visit, VisitStatus
 from machi.counter.models.visits import TASK_PENDING
-from machi.linkage.services import NewEvent, outbox_append, outbox_append_many
+from machi.linkage.services import NewEvent, outbox_append
+from machi.registry.services import filing_batch
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
 # Easy to read aloud and type: no 0/O, 1/I/L, 5/S, 8/B, 2/Z.
@@ -110,12 +111,13 @@ def _due(value: Any) -> datetime.date | None:
         raise TaskError(_("期限の日付が正しくありません: %(value)s") % {"value": value}) from error
 
 
-def _catalogue() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
-    """Forms by procedure code and department names from the effective catalogue."""
+def _catalogue(catalogue: Any = None) -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Forms by procedure code and department names from ``catalogue`` (by default the
+    effective catalogue)."""
     from machi.procedures.selectors import catalogue_effective
 
     try:
-        catalogue = catalogue_effective().catalogue
+        catalogue = catalogue or catalogue_effective().catalogue
     except Exception:  # the catalogue is a convenience here: tasks are created anyway
         return {}, dict(DEFAULT_DEPARTMENTS)
     forms = {entry.code: entry.forms for entry in catalogue.entries}
@@ -140,27 +142,32 @@ def _close_if_done(visit: Visit, *, actor: Any | None, terminal: Terminal | None
         .annotate(n=Count("id"))
         .order_by()
     )
-    outbox_append(
-        type=EVENT_VISIT_CLOSED,
-        subject=visit.public_code,
-        time=now,
-        data={
-            "visit": visit.public_code,
-            "event_type": visit.event_type,
-            "event_date": visit.event_date.isoformat(),
-            "tasks_done": counts.get(TaskStatus.DONE, 0),
-            "tasks_not_needed": counts.get(TaskStatus.NOT_NEEDED, 0),
-        },
-    )
-    audit_append(
-        action="visit.closed",
-        actor=actor,
-        object_type="visit",
-        object_id=visit.public_code,
-        function="counter.visit_close",
-        terminal=terminal,
-        detail={"tasks": sum(counts.values())},
-    )
+    with filing_batch() as batch:  # the caller's batch (an intake) or its own
+        batch.events.append(
+            NewEvent(
+                type=EVENT_VISIT_CLOSED,
+                subject=visit.public_code,
+                time=now,
+                data={
+                    "visit": visit.public_code,
+                    "event_type": visit.event_type,
+                    "event_date": visit.event_date.isoformat(),
+                    "tasks_done": counts.get(TaskStatus.DONE, 0),
+                    "tasks_not_needed": counts.get(TaskStatus.NOT_NEEDED, 0),
+                },
+            )
+        )
+        batch.audits.append(
+            AuditRecord(
+                action="visit.closed",
+                actor=actor,
+                object_type="visit",
+                object_id=visit.public_code,
+                function="counter.visit_close",
+                terminal=terminal,
+                detail={"tasks": sum(counts.values())},
+            )
+        )
     return True
 
 
@@ -211,15 +218,18 @@ def visit_open(
         }
         if ticket is not None:
             detail["ticket"] = ticket.label
-        audit_append(
-            action="visit.opened",
-            actor=actor,
-            object_type="visit",
-            object_id=visit.public_code,
-            function="counter.visit_open",
-            terminal=terminal,
-            detail=detail,
-        )
+        with filing_batch() as batch:  # an intake writes every audit entry at its end
+            batch.audits.append(
+                AuditRecord(
+                    action="visit.opened",
+                    actor=actor,
+                    object_type="visit",
+                    object_id=visit.public_code,
+                    function="counter.visit_open",
+                    terminal=terminal,
+                    detail=detail,
+                )
+            )
     return visit
 
 
@@ -230,15 +240,17 @@ def tasks_create(
     person_atena: Mapping[str, str],
     actor: Any | None = None,
     terminal: Terminal | None = None,
+    catalogue: Any = None,
 ) -> list[Task]:
     """One task per navigator output entry (``{"code","title","department","person",
     "due","reason"}``); ``person_atena`` maps navigator person ids to atena numbers.
 
-    Forms come from the effective catalogue by procedure code. Emits
-    ``jp.machi.task.created`` per task; a visit with no procedures closes at once.
+    Forms come by procedure code from ``catalogue`` (the one the navigator ran on; by
+    default the effective catalogue). Emits ``jp.machi.task.created`` per task; a visit
+    with no procedures closes at once.
     """
     using = current_tenant_alias()
-    forms, departments = _catalogue()
+    forms, departments = _catalogue(catalogue)
     now = timezone.now()
     tasks = []
     for index, entry in enumerate(procedures):
@@ -274,8 +286,8 @@ def tasks_create(
             )
         for task in created:
             task.visit = visit
-        outbox_append_many(
-            events=[
+        with filing_batch() as batch:  # an intake writes every event and entry at its end
+            batch.events.extend(
                 NewEvent(
                     type=EVENT_TASK_CREATED,
                     subject=str(task.pk),
@@ -289,22 +301,23 @@ def tasks_create(
                     },
                 )
                 for task in created
-            ]
-        )
-        audit_append(
-            action="task.created",
-            actor=actor,
-            object_type="visit",
-            object_id=visit.public_code,
-            function="counter.tasks_create",
-            terminal=terminal,
-            detail={
-                "tasks": [task.pk for task in created],
-                "procedures": [task.procedure_code for task in created],
-            },
-        )
-        if not created:
-            _close_if_done(visit, actor=actor, terminal=terminal)
+            )
+            batch.audits.append(
+                AuditRecord(
+                    action="task.created",
+                    actor=actor,
+                    object_type="visit",
+                    object_id=visit.public_code,
+                    function="counter.tasks_create",
+                    terminal=terminal,
+                    detail={
+                        "tasks": [task.pk for task in created],
+                        "procedures": [task.procedure_code for task in created],
+                    },
+                )
+            )
+            if not created:
+                _close_if_done(visit, actor=actor, terminal=terminal)
     return created
 
 
