@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from machi.audit.services import Terminal, audit_append
@@ -241,6 +241,31 @@ def move_reservation_receive(
     ).first()
     if existing is not None:
         return existing, False
+    try:
+        return _reservation_create(
+            origin_lg_code=origin_lg_code, origin_name=origin_name,
+            origin_event_id=origin_event_id, origin_move_id=origin_move_id,
+            moving_on=moving_on, payload=payload, consent_at=consent_at,
+            consent_staff_username=consent_staff_username,
+        ), True  # fmt: skip
+    except IntegrityError:  # another relay run recorded it a moment ago
+        existing = MoveReservation.objects.get(
+            origin_lg_code=origin_lg_code, origin_event_id=origin_event_id
+        )
+        return existing, False
+
+
+def _reservation_create(
+    *,
+    origin_lg_code: str,
+    origin_name: str,
+    origin_event_id: uuid.UUID,
+    origin_move_id: uuid.UUID,
+    moving_on: str,
+    payload: dict[str, Any],
+    consent_at: datetime,
+    consent_staff_username: str,
+) -> MoveReservation:
     with _atomic():
         reservation = MoveReservation.objects.create(
             origin_lg_code=origin_lg_code,
@@ -269,7 +294,7 @@ def move_reservation_receive(
             function="moves:relay",
             detail={"flow": FLOW, "origin": origin_lg_code, "persons": len(payload["persons"])},
         )
-    return reservation, True
+    return reservation
 
 
 def move_reservation_take(
@@ -295,12 +320,15 @@ def move_reservation_take(
         (p["name"], p["birth_date"]): p.get("my_number", "")
         for p in unseal(reservation.sealed)["persons"]
     }
+    carried_count = 0
     for person in persons:
         if person.resident is not None or person.data.get("my_number"):
             continue
         number = carried.get((person.data.get("name"), person.data.get("birth_date")))
         if number:
             person.data = {**person.data, "my_number": number}
+            carried_count += 1
+    reservation.my_numbers_carried = carried_count
     return reservation
 
 
@@ -341,6 +369,7 @@ def move_reservation_complete(
             object_id=str(reservation.public_id),
             function="counter:intake",
             terminal=terminal,
+            my_number_changed=bool(getattr(reservation, "my_numbers_carried", 0)),
             detail={"flow": FLOW, "origin": reservation.origin_lg_code, "residents": atena_numbers},
         )
         _on_commit_relay(current_lg_code())

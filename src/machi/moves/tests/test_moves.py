@@ -206,7 +206,7 @@ def test_one_step_move_end_to_end(family, shimin_a, clerk_b, signed_in):
         assert notified.subject == str(reservation.public_id)
         assert set(notified.data) == {"reservation_id", "origin_lg_code", "effective_date"}
     (completed,) = audits(B, action="moves.reservation.completed")
-    assert completed.actor_username == "b-clerk"
+    assert completed.actor_username == "b-clerk" and completed.my_number_changed
 
     # 5. The relay at B: the notification back to A, A's record finalised.
     result = moves_relay(lg_code=B)
@@ -407,3 +407,25 @@ def test_finalise_problem_is_kept_for_staff(family, shimin_a, clerk_b, signed_in
         move.refresh_from_db()
         assert move.status == OutgoingStatus.NOTIFIED and "転出の状態ではありません" in move.problem
         assert ResidentHistory.objects.filter(change="move_out_confirm").count() == 0
+
+
+def test_receive_twice_records_once(family, shimin_a, signed_in):
+    """Two relay runs delivering the same move (duplicate event): one reservation."""
+    from machi.moves.selectors import outgoing_movers_payload
+    from machi.moves.services import move_reservation_receive
+
+    assert record_move_out(signed_in(shimin_a), family[0]).status_code == 302
+    with tenant_context(A):
+        move = OutgoingMove.objects.get()
+        payload = outgoing_movers_payload(move=move)
+    kwargs = dict(
+        origin_lg_code=A, origin_name="東京都 千代田区", origin_event_id=move.origin_event_id,
+        origin_move_id=move.public_id, moving_on="2026-05-01", payload=payload,
+        consent_at=move.consent_at, consent_staff_username="a-shimin",
+    )  # fmt: skip
+    with tenant_context(B):
+        first, created = move_reservation_receive(**kwargs)
+        again, created_again = move_reservation_receive(**kwargs)
+        assert created and not created_again and first.pk == again.pk
+        assert MoveReservation.objects.count() == 1
+        assert AuditEntry.objects.filter(action="moves.reservation.received").count() == 1
