@@ -41,4 +41,7 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("手続き目録"), "url": reverse("procedures:catalogue", args=[lg_code])}
         )
+        items.append(
+            {"label": _("APIクライアント"), "url": reverse("apiclients:list", args=[lg_code])}
+        )
     return {"nav_items": items}
