@@ -4,10 +4,10 @@
 Run by hand::
 
     .venv/bin/python benchmarks/linkage.py [--rate 200] [--seconds 60] [--subjects 1000]
-        [--threads 8] [--poll 0.1] [--no-pull]
+        [--threads 8] [--poll 0.1] [--database sqlite|postgres] [--no-pull]
 
-Sets up a throwaway data directory (SQLite; or PostgreSQL when MACHI_DATABASE_URL and
-MACHI_TENANT_DATABASE_URL_TEMPLATE are set), migrates, creates a municipality, starts a
+Sets up a throwaway data directory (and, for ``postgres``, a throwaway PostgreSQL
+server from ``machi.testing.postgres``), migrates, creates a municipality, starts a
 local webhook receiver (a real HTTP server that verifies every signature with
 ``standardwebhooks``), subscribes it with ``machi subscription create`` and runs
 ``machi linkage worker`` as a separate process. This process then appends ``--rate``
@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--subjects", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=8, help="worker threads")
     parser.add_argument("--poll", type=float, default=0.1, help="worker poll interval (s)")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--no-pull", action="store_true", help="skip linkage_pull.py")
     args = parser.parse_args()
 
@@ -64,6 +65,19 @@ def main() -> None:
     os.environ["MACHI_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("MACHI_SECRET_KEY", "bench-linkage-" + "b" * 50)
     os.environ["DJANGO_SETTINGS_MODULE"] = "machi.settings"
+    for name in ("MACHI_DATABASE_URL", "MACHI_TENANT_DATABASE_URL_TEMPLATE"):
+        os.environ.pop(name, None)
+    server = None
+    if args.database == "postgres":
+        import psycopg
+
+        from machi.testing.postgres import start_server
+
+        server = start_server()
+        os.environ["MACHI_DATABASE_URL"] = server.url("machi_control")
+        os.environ["MACHI_TENANT_DATABASE_URL_TEMPLATE"] = server.url("machi_{lg_code}")
+        with psycopg.connect(server.url("postgres"), autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "machi_control"')
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     machi = str(BIN / "machi")
     worker = None
@@ -140,7 +154,7 @@ def main() -> None:
                 )
         result = {
             "benchmark": "linkage webhook commit → receipt",
-            "database": "postgresql" if os.environ.get("MACHI_DATABASE_URL") else "sqlite",
+            "database": args.database,
             "events": total,
             "rate_target": args.rate,
             "rate_achieved": round(total / append_seconds, 1),
@@ -176,13 +190,26 @@ def main() -> None:
                 worker.kill()
         if receiver is not None:
             receiver.stop()
+        if server is not None:
+            from django.db import connections
+
+            connections.close_all()
+            server.stop()
         shutil.rmtree(data_dir, ignore_errors=True)
 
     pull_script = HERE / "linkage_pull.py"
     if pull_script.exists() and not args.no_pull:
-        clean = {k: v for k, v in os.environ.items() if k not in {"MACHI_DATA_DIR"}}
+        clean = {
+            k: v
+            for k, v in os.environ.items()
+            if k
+            not in {"MACHI_DATA_DIR", "MACHI_DATABASE_URL", "MACHI_TENANT_DATABASE_URL_TEMPLATE"}
+        }
         run = subprocess.run(
-            [sys.executable, str(pull_script)], env=clean, capture_output=True, text=True
+            [sys.executable, str(pull_script), "--database", args.database],
+            env=clean,
+            capture_output=True,
+            text=True,
         )
         try:
             result["pull"] = json.loads(run.stdout[run.stdout.index("{") :])
