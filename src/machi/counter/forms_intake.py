@@ -272,10 +272,33 @@ class AddressForm(forms.Form):
 class MoveOutForm(forms.Form):
     destination = _text(_("転出先"), required=True, max_length=300)
     to_abroad = forms.BooleanField(label=_("国外へ転出"), required=False)
+    # 引越しワンストップ (machi.moves): a destination on the platform, with consent
+    destination_lg_code = forms.ChoiceField(
+        label=_("転出先の自治体（この基盤の自治体なら引越しワンストップ）"), required=False
+    )
+    consent = forms.BooleanField(
+        label=_("転出先の自治体へ転入予約として情報を送ることに本人が同意した"), required=False
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["destination"].error_messages["required"] = _("転出先を入力してください。")
+        from machi.moves.selectors import destination_choices
+
+        self.fields["destination_lg_code"].choices = [
+            ("", _("基盤にない自治体（転出証明書）")),
+            *destination_choices(),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("destination_lg_code") and data.get("to_abroad"):
+            self.add_error("destination_lg_code", _("国外への転出では自治体を選べません。"))
+        elif data.get("destination_lg_code") and not data.get("consent"):
+            self.add_error(
+                "consent", _("転出先の自治体へ転入予約を送るには、本人の同意を確認してください。")
+            )
+        return data
 
 
 class HouseholdChangeForm(forms.Form):

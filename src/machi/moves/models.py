@@ -44,8 +44,11 @@ class OutgoingMove(models.Model):
         default=OutgoingStatus.RECORDED,
         db_index=True,
     )
-    # The move-out event (first mover) the relay reacts to: B's idempotency key.
-    origin_event_id = models.UUIDField(unique=True)
+    # The move-out event (first mover's) the relay reacted to: B's idempotency key. It
+    # is claimed by the relay (the event may be written after this row, at the end of
+    # the filing's batch); only events after ``outbox_seq_floor`` may claim it.
+    origin_event_id = models.UUIDField(unique=True, null=True, blank=True)
+    outbox_seq_floor = models.PositiveBigIntegerField(default=0)
     consent_staff_id = models.BigIntegerField(null=True, blank=True)
     consent_staff_username = models.CharField(_("同意を確認した職員"), max_length=150)
     consent_at = models.DateTimeField(_("同意の確認日時"))

@@ -94,7 +94,7 @@ def moves_relay(*, lg_code: str) -> RelayResult:
 
 def _handle(lg_code: str, event: OutboxEvent, result: RelayResult) -> None:
     if event.type == services.MOVED_OUT:
-        move = OutgoingMove.objects.filter(origin_event_id=event.event_id).first()
+        move = _claim(event)
         if move is not None and move.status == OutgoingStatus.RECORDED:
             if _send_reservation(lg_code, move):
                 result.reservations_sent += 1
@@ -111,6 +111,31 @@ def _handle(lg_code: str, event: OutboxEvent, result: RelayResult) -> None:
             result.notifications_sent += 1
         else:
             result.skipped.append(str(event.event_id))
+
+
+def _claim(event: OutboxEvent) -> OutgoingMove | None:
+    """The outgoing move this move-out event starts: the one it already claimed, or an
+    unclaimed move of the same resident recorded before the event (the first mover's
+    event claims it; the other movers' events find it claimed and are skipped)."""
+    move = OutgoingMove.objects.filter(origin_event_id=event.event_id).first()
+    if move is not None:
+        return move
+    candidate = (
+        OutgoingMove.objects.filter(
+            origin_event_id__isnull=True,
+            status=OutgoingStatus.RECORDED,
+            outbox_seq_floor__lt=event.seq,
+            persons__atena_number=event.subject,
+        )
+        .order_by("id")
+        .first()
+    )
+    if candidate is None:
+        return None
+    OutgoingMove.objects.filter(pk=candidate.pk, origin_event_id__isnull=True).update(
+        origin_event_id=event.event_id
+    )
+    return OutgoingMove.objects.filter(pk=candidate.pk, origin_event_id=event.event_id).first()
 
 
 def _send_reservation(origin: str, move: OutgoingMove) -> bool:

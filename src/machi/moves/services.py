@@ -22,10 +22,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from machi.audit.services import Terminal, audit_append
+from machi.audit.services import AuditRecord, Terminal, audit_append
 from machi.japanese import JapaneseDate, parse_date
-from machi.linkage.models import OutboxEvent
-from machi.linkage.services import outbox_append
+from machi.linkage.models import OutboxSequence
+from machi.linkage.services import NewEvent, outbox_append
 from machi.moves.models import (
     MoveReservation,
     OutgoingMove,
@@ -100,21 +100,18 @@ def outgoing_move_record(
         raise MoveError(f"転出先の自治体 {destination_lg_code} はこの基盤にありません。")
     if not residents:
         raise MoveError("転出する人がいません。")
-    with _atomic():
+    with _atomic(), registry.filing_batch() as batch:
+        # The move-out events come after this sequence number (now or, inside a filing
+        # batch, when it is written): the relay claims the move from the first of them.
+        floor = OutboxSequence.objects.filter(pk=1).values_list("last_seq", flat=True).first()
         registry.resident_move_out(residents=residents, destination=destination, filing=filing)
-        first = (
-            OutboxEvent.objects.filter(type=MOVED_OUT, subject=residents[0].atena_number)
-            .order_by("-seq")
-            .only("event_id")
-            .first()
-        )
         actor = filing.actor
         move = OutgoingMove.objects.create(
             destination_lg_code=target.lg_code,
             destination_name=target.name,
             destination_address=destination,
             moving_on=filing.effective,
-            origin_event_id=first.event_id,
+            outbox_seq_floor=floor or 0,
             consent_staff_id=getattr(actor, "pk", None),
             consent_staff_username=getattr(actor, "username", "") or "",
             consent_at=timezone.now(),
@@ -122,19 +119,21 @@ def outgoing_move_record(
         OutgoingMovePerson.objects.bulk_create(
             OutgoingMovePerson(move=move, atena_number=r.atena_number) for r in residents
         )
-        audit_append(
-            action="moves.outgoing.recorded",
-            actor=actor,
-            object_type="outgoing_move",
-            object_id=str(move.public_id),
-            function=filing.function,
-            terminal=filing.terminal,
-            detail={
-                "flow": FLOW,
-                "destination": target.lg_code,
-                "consent": True,
-                "residents": [r.atena_number for r in residents],
-            },
+        batch.audits.append(
+            AuditRecord(
+                action="moves.outgoing.recorded",
+                actor=actor,
+                object_type="outgoing_move",
+                object_id=str(move.public_id),
+                function=filing.function,
+                terminal=filing.terminal,
+                detail={
+                    "flow": FLOW,
+                    "destination": target.lg_code,
+                    "consent": True,
+                    "residents": [r.atena_number for r in residents],
+                },
+            )
         )
         _on_commit_relay(current_lg_code())
     return move
@@ -344,7 +343,7 @@ def move_reservation_complete(
 ) -> MoveReservation:
     """The move in from the reservation is recorded (same transaction as the intake):
     the reservation is completed and ``jp.machi.move.notified`` appended."""
-    with _atomic():
+    with _atomic(), registry.filing_batch() as batch:  # joins the intake's batch
         reservation.status = ReservationStatus.COMPLETED
         reservation.completed_at = timezone.now()
         reservation.completed_staff_username = getattr(actor, "username", "") or ""
@@ -353,24 +352,32 @@ def move_reservation_complete(
         reservation.moved_in_on = moved_in_on
         reservation.notification_sealed = seal({"address": address})
         reservation.save()
-        outbox_append(
-            type=NOTIFIED,
-            subject=str(reservation.public_id),
-            data={
-                "reservation_id": str(reservation.public_id),
-                "origin_lg_code": reservation.origin_lg_code,
-                "effective_date": moved_in_on.text,
-            },
+        batch.events.append(
+            NewEvent(
+                type=NOTIFIED,
+                subject=str(reservation.public_id),
+                data={
+                    "reservation_id": str(reservation.public_id),
+                    "origin_lg_code": reservation.origin_lg_code,
+                    "effective_date": moved_in_on.text,
+                },
+            )
         )
-        audit_append(
-            action="moves.reservation.completed",
-            actor=actor,
-            object_type="move_reservation",
-            object_id=str(reservation.public_id),
-            function="counter:intake",
-            terminal=terminal,
-            my_number_changed=bool(getattr(reservation, "my_numbers_carried", 0)),
-            detail={"flow": FLOW, "origin": reservation.origin_lg_code, "residents": atena_numbers},
+        batch.audits.append(
+            AuditRecord(
+                action="moves.reservation.completed",
+                actor=actor,
+                object_type="move_reservation",
+                object_id=str(reservation.public_id),
+                function="counter:intake",
+                terminal=terminal,
+                my_number_changed=bool(getattr(reservation, "my_numbers_carried", 0)),
+                detail={
+                    "flow": FLOW,
+                    "origin": reservation.origin_lg_code,
+                    "residents": atena_numbers,
+                },
+            )
         )
         _on_commit_relay(current_lg_code())
     return reservation

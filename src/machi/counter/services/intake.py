@@ -376,6 +376,14 @@ def _registry_change(
         destination = str(data.get("destination", "")).strip()
         if not destination:
             raise IntakeError("destination: 転出先を入力してください")
+        if data.get("destination_lg_code"):  # 引越しワンストップ: machi.moves, with consent
+            from machi.moves.services import outgoing_move_record
+
+            outgoing_move_record(
+                residents=residents, destination_lg_code=str(data["destination_lg_code"]),
+                destination=destination, filing=filing, consent=data.get("consent") is True,
+            )  # fmt: skip
+            return [r.atena_number for r in residents]
         registry.resident_move_out(
             residents=residents, destination=destination, filing=filing,
             to_abroad=bool(event.get("to_abroad")),

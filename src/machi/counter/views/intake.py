@@ -279,6 +279,9 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
         data["previous_address"] = draft["previous_address"]
     if event_type == "move_out":
         data["destination"] = draft["destination"]
+        if draft.get("destination_lg_code"):  # 引越しワンストップ (machi.moves)
+            data["destination_lg_code"] = draft["destination_lg_code"]
+            data["consent"] = bool(draft.get("consent"))
     if event_type == "household_change" and draft["household_number"]:
         data["household_number"] = draft["household_number"]
     if event_type == "move_in" and draft.get("reservation"):  # 転入予約 (machi.moves)
@@ -567,7 +570,12 @@ def _question_forms(
     if event == "move_out":
         result["move_out_form"] = MoveOutForm(
             data,
-            initial={"destination": draft["destination"], "to_abroad": draft["to_abroad"]},
+            initial={
+                "destination": draft["destination"],
+                "to_abroad": draft["to_abroad"],
+                "destination_lg_code": draft.get("destination_lg_code", ""),
+                "consent": draft.get("consent", False),
+            },
         )
     if event == "household_change":
         result["household_form"] = HouseholdChangeForm(
@@ -891,6 +899,8 @@ def _post_questions(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse
     if (form := bundle["move_out_form"]) is not None:
         draft["destination"] = form.cleaned_data["destination"].strip()
         draft["to_abroad"] = form.cleaned_data["to_abroad"]
+        draft["destination_lg_code"] = form.cleaned_data["destination_lg_code"]
+        draft["consent"] = form.cleaned_data["consent"]
     if (form := bundle["household_form"]) is not None:
         draft["household_number"] = form.cleaned_data["household_number"].strip()
     _mark_done(draft, "questions")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -149,6 +150,9 @@ def test_one_step_move_end_to_end(family, shimin_a, clerk_b, signed_in):
         move.refresh_from_db()
         assert move.status == OutgoingStatus.RESERVED
         assert move.reservation_id == str(reservation.public_id)
+        # claimed by the first mover's move-out event: B's idempotency key
+        first = OutboxEvent.objects.filter(type="jp.machi.resident.moved_out").order_by("seq")[0]
+        assert move.origin_event_id == first.event_id == reservation.origin_event_id
     # The cross-municipality read at A: one entry per mover, flow and destination named.
     reads = audits(A, action="moves.relay.read")
     assert sorted(e.object_id for e in reads) == sorted(r.atena_number for r in family)
@@ -419,7 +423,7 @@ def test_receive_twice_records_once(family, shimin_a, signed_in):
         move = OutgoingMove.objects.get()
         payload = outgoing_movers_payload(move=move)
     kwargs = dict(
-        origin_lg_code=A, origin_name="東京都 千代田区", origin_event_id=move.origin_event_id,
+        origin_lg_code=A, origin_name="東京都 千代田区", origin_event_id=uuid.uuid4(),
         origin_move_id=move.public_id, moving_on="2026-05-01", payload=payload,
         consent_at=move.consent_at, consent_staff_username="a-shimin",
     )  # fmt: skip
@@ -429,3 +433,58 @@ def test_receive_twice_records_once(family, shimin_a, signed_in):
         assert created and not created_again and first.pk == again.pk
         assert MoveReservation.objects.count() == 1
         assert AuditEntry.objects.filter(action="moves.reservation.received").count() == 1
+
+
+def _intake_move_out(client, family, **questions):
+    base = f"/{A}/counter/intake/"
+    client.post(f"{base}step/event/", {"event": "move_out", "date": "令和8年5月1日"}, **HTMX)
+    client.post(f"{base}household/", {"household": family[0].household.household_number}, **HTMX)
+    subjects = [r.atena_number for r in family]
+    response = client.post(f"{base}step/persons/", {"subjects": subjects}, **HTMX)
+    assert "転出先" in response.content.decode()
+    answers = {f"q-{n}-insurance": "kokuho" for n in subjects}
+    answers.update(destination=B_ADDRESS_TEXT, destination_lg_code=B, consent="on")
+    answers.update(questions)
+    return client.post(f"{base}step/questions/", {k: v for k, v in answers.items() if v}, **HTMX)
+
+
+@pytest.fixture
+def clerk_a(make_staff, municipality_a):
+    return make_staff(municipality_a, ("shimin", Role.COUNTER_CLERK), username="a-clerk")
+
+
+def test_counter_intake_move_out_to_a_platform_municipality(family, clerk_a, signed_in):
+    client = signed_in(clerk_a)
+    response = _intake_move_out(client, family)
+    page = response.content.decode()
+    assert "この内容で確定する" in page, page
+    response = client.post(f"/{A}/counter/intake/confirm/", **HTMX)
+    assert "HX-Redirect" in response
+    with tenant_context(A):
+        move = OutgoingMove.objects.get()
+        assert move.consent_staff_username == "a-clerk"
+        assert move.persons.count() == 3
+    assert moves_relay(lg_code=A).reservations_sent == 1
+    (reservation,) = reservations_at_b()
+    assert reservation.person_count == 3
+
+
+def test_counter_intake_move_out_needs_consent(family, clerk_a, signed_in):
+    from machi.counter.services.intake import IntakeError, life_event_confirm
+
+    client = signed_in(clerk_a)
+    response = _intake_move_out(client, family, consent="")
+    page = response.content.decode()
+    assert "本人の同意を確認してください" in page and "この内容で確定する" not in page
+    # the service (and the life-events API) refuses too
+    data = {
+        "event": {"type": "move_out", "date": "2026-05-01", "subjects": ["p1"]},
+        "persons": [{"id": "p1", "atena_number": family[0].atena_number, "insurance": "kokuho"}],
+        "destination": B_ADDRESS_TEXT,
+        "destination_lg_code": B,
+    }
+    with pytest.raises(IntakeError, match="同意"):
+        life_event_confirm(data=data, actor=clerk_a)
+    with tenant_context(A):
+        assert OutgoingMove.objects.count() == 0
+        assert Resident.objects.get(pk=family[0].pk).status == Status.RESIDENT
