@@ -73,6 +73,45 @@ THREADED = False
 REBUILD_INDEXES_BELOW = 50_000
 
 
+def _from_json(table: str, columns: Sequence[str], values: Sequence[str], joined: str = "") -> str:
+    """INSERT of the rows of one JSON array of arrays (the last parameter, a blob of
+    UTF-8 text): SQLite unpacks it in C, no row passes through Python. ``values`` are
+    SQL expressions over ``r.value`` (the row's array) and ``joined``."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f'INSERT INTO "{table}" ({quoted}) SELECT {", ".join(values)} '  # noqa: S608
+        f"FROM json_each(CAST(? AS TEXT)) AS r{joined}"
+    )
+
+
+def _item(i: int, of: str = "r") -> str:
+    return f"json_extract({of}.value, '$[{i}]')"
+
+
+_HISTORY_CONSTANTS = ("NULL", "NULL", "?", "NULL", "''", "?")
+
+#: Narrow tables only: extracting the n-th item walks the array, so a wide row (a
+#: resident's 38 columns) is faster through ``executemany``.
+_JSON_INSERTS = {
+    # r: [id, household_number]; parameters: created_at, data
+    HOUSEHOLD_TABLE: _from_json(HOUSEHOLD_TABLE, HOUSEHOLD_COLUMNS, [_item(0), _item(1), "?"]),
+    # r: [resident id, line, [[key, raw], ...]], k: [key, raw]; parameters: data
+    KEY_TABLE: _from_json(
+        KEY_TABLE,
+        KEY_COLUMNS,
+        [_item(0), _item(0, "k"), _item(1, "k")],
+        joined=", json_each(r.value, '$[2]') AS k",
+    ),
+    # r: as for the keys; parameters: the changes up to the line number, filing_kind,
+    # recorded_at, data
+    HISTORY_TABLE: _from_json(
+        HISTORY_TABLE,
+        HISTORY_COLUMNS,
+        [_item(0), "'migration'", f"? || {_item(1)} || '}}'", *_HISTORY_CONSTANTS],
+    ),
+}
+
+
 class DateJson:
     """(JSON text as Django's JSONField stores it, approximate ISO date) of a
     JapaneseDate, cached by its text."""
@@ -192,8 +231,7 @@ class BulkWriter:
             "", "", share(nationality, nationality), "", my_number, "", False, False, False, "",
             False, json.dumps(gaiji) if gaiji else "[]", self.now,
         )  # fmt: skip
-        history = f"{self._prefix}{record['line']}}}"
-        return (record["atena_number"], record["household_number"], tail, keys, history)
+        return (record["atena_number"], record["household_number"], tail, keys, record["line"])
 
     def _shared_keys(self, keys: dict[str, str]) -> list[tuple[str, str]]:
         """(key, raw) pairs, each string shared with the residents that have it too
@@ -202,7 +240,8 @@ class BulkWriter:
         if len(common) > 300_000:
             common.clear()
         return [
-            (common.setdefault(key, key), common.setdefault(raw, raw)) for key, raw in keys.items()
+            (common.setdefault(key, key), common.setdefault(raw[:200], raw[:200]))
+            for key, raw in keys.items()
         ]
 
     def submit(self, bundles: list[tuple]) -> None:
@@ -298,42 +337,99 @@ class BulkWriter:
                 self._error = error
 
     def _write(self, bundles: list[tuple]) -> None:
-        households = self.households
-        missing = list(dict.fromkeys(b[1] for b in bundles if b[1] not in households))
-        if missing:
-            self._insert_households(missing)
-        ids = self._reserve(RESIDENT_TABLE, [b[0] for b in bundles])
-        rows = []
+        households, residents, ids = self._rows(bundles)
+        now = self.now
+        if households:
+            rows = [(id_, number, now) for id_, number in households]
+            self._insert(HOUSEHOLD_TABLE, HOUSEHOLD_COLUMNS, rows)
+        self._insert(RESIDENT_TABLE, RESIDENT_COLUMNS, residents)
         keys = []
         history = []
-        now = self.now
         migration = FilingKind.MIGRATION.value
-        for rid, (atena, household, tail, resident_keys_, changes) in zip(
-            ids, bundles, strict=True
-        ):
-            rows.append((rid, atena, households[household], *tail))
-            keys += [(rid, key, raw[:200]) for key, raw in resident_keys_]
+        prefix = self._prefix
+        for rid, bundle in zip(ids, bundles, strict=True):
+            keys += [(rid, key, raw) for key, raw in bundle[3]]
+            changes = f"{prefix}{bundle[4]}}}"
             history.append((rid, "migration", changes, None, None, migration, None, "", now))
-        if self.vendor == "postgresql":
-            self._copy(RESIDENT_TABLE, RESIDENT_COLUMNS, rows)
-            self._copy(KEY_TABLE, KEY_COLUMNS, keys)
-            self._copy(HISTORY_TABLE, HISTORY_COLUMNS, history)
-        else:
-            self._executemany(RESIDENT_TABLE, RESIDENT_COLUMNS, rows)
-            self._executemany(KEY_TABLE, KEY_COLUMNS, keys)
-            self._executemany(HISTORY_TABLE, HISTORY_COLUMNS, history)
+        self._insert(KEY_TABLE, KEY_COLUMNS, keys)
+        self._insert(HISTORY_TABLE, HISTORY_COLUMNS, history)
+
+    def _rows(self, bundles: list[tuple], more_households: Sequence[str] = ()) -> tuple:
+        """New households as (id, number) pairs (those of ``bundles`` and of
+        ``more_households``), the resident rows of ``bundles`` and their ids."""
+        households = self.households
+        missing = list(
+            dict.fromkeys(
+                n for n in (*(b[1] for b in bundles), *more_households) if n not in households
+            )
+        )
+        new_households = self._new_households(missing) if missing else []
+        ids = self._reserve(RESIDENT_TABLE, [b[0] for b in bundles])
+        rows = [
+            (rid, atena, households[household], *tail)
+            for rid, (atena, household, tail, _, _) in zip(ids, bundles, strict=True)
+        ]
+        return new_households, rows, ids
+
+    # ------------------------------------------------------------ the forked reader
+
+    def before_fork(self) -> None:
+        """SQLite: fix where the ids of new residents and households start, so that a
+        forked reader can assign them (:meth:`encode`) without the database."""
+        if self.vendor == "sqlite":
+            for table in (RESIDENT_TABLE, HOUSEHOLD_TABLE):
+                self._reserve(table, [])
+
+    def encode(self, bundles: list[tuple], more_households: Sequence[str]) -> tuple:
+        """In the forked reader (SQLite): ``bundles`` ready for :meth:`submit_encoded` in
+        the importing process — new households (also those of ``more_households``) as
+        (id, number) pairs, resident rows with their ids for ``executemany``, and one
+        JSON array of [resident id, line, [[key, raw], …]] (bytes) from which SQLite
+        itself makes the search-key and history rows."""
+        households, residents, ids = self._rows(bundles, more_households)
+        extras = [[rid, b[4], b[3]] for rid, b in zip(ids, bundles, strict=True)]
+        return households, residents, json.dumps(extras, ensure_ascii=False).encode()
+
+    def submit_encoded(self, encoded: tuple) -> None:
+        """Write what :meth:`encode` made, in the importing process (SQLite)."""
+        if not self._started:
+            self._started = True
+            if self._rebuild:
+                self._drop_indexes()
+        households, residents, extras = encoded
+        raw = self.connection.connection
+        if households:
+            raw.execute(
+                _JSON_INSERTS[HOUSEHOLD_TABLE],
+                (self.now, json.dumps(households, ensure_ascii=False).encode()),
+            )
+            self.households.update((number, id_) for id_, number in households)
+            self.households_created += len(households)
+        if residents:
+            self._executemany(RESIDENT_TABLE, RESIDENT_COLUMNS, residents)
+            raw.execute(_JSON_INSERTS[KEY_TABLE], (extras,))
+            raw.execute(
+                _JSON_INSERTS[HISTORY_TABLE],
+                (self._prefix, FilingKind.MIGRATION.value, self.now, extras),
+            )
 
     # ------------------------------------------------------------ either thread
 
-    def _insert_households(self, numbers: list[str]) -> None:
+    def _new_households(self, numbers: list[str]) -> list[tuple[int, str]]:
         ids = self._reserve(HOUSEHOLD_TABLE, numbers)
-        rows = [(i, n, self.now) for i, n in zip(ids, numbers, strict=True)]
-        if self.vendor == "postgresql":
-            self._copy(HOUSEHOLD_TABLE, HOUSEHOLD_COLUMNS, rows)
-        else:
-            self._executemany(HOUSEHOLD_TABLE, HOUSEHOLD_COLUMNS, rows)
         self.households.update(zip(numbers, ids, strict=True))
         self.households_created += len(numbers)
+        return list(zip(ids, numbers, strict=True))
+
+    def _insert_households(self, numbers: list[str]) -> None:
+        rows = [(id_, number, self.now) for id_, number in self._new_households(numbers)]
+        self._insert(HOUSEHOLD_TABLE, HOUSEHOLD_COLUMNS, rows)
+
+    def _insert(self, table: str, columns: Sequence[str], rows: list[tuple]) -> None:
+        if self.vendor == "postgresql":
+            self._copy(table, columns, rows)
+        else:
+            self._executemany(table, columns, rows)
 
     def _reserve(self, table: str, numbers: list[str]) -> list[int]:
         """Ids for ``len(numbers)`` new rows of ``table``."""
