@@ -59,7 +59,7 @@ class RetryPolicy:
     ``max_delay``) after the n-th failed attempt, ±``jitter``; a delivery whose next
     attempt would fall more than ``give_up_after`` seconds after its first attempt is
     dead. The default: 5 s, 15 s, 45 s, 2¼ min, 6¾ min, 20 min, 1 h, 3 h, then every
-    4 h, for 24 hours (about 12 attempts)."""
+    4 h, for 24 hours (13 attempts without jitter)."""
 
     first_delay: float = 5.0
     factor: float = 3.0
@@ -156,15 +156,9 @@ class DeliveryWorker:
     def run(self) -> None:
         while not self._stopping.is_set():
             started = time.monotonic()
-            try:
-                self.run_once()
-                if self.on_cycle is not None:
-                    self.on_cycle(self)
-            except Exception:
-                logger.exception("delivery cycle failed; retrying")
-                for conn in connections.all(initialized_only=True):
-                    conn.close_if_unusable_or_obsolete()
-                time.sleep(1)
+            self.run_once(raise_errors=False)
+            if self.on_cycle is not None:
+                self.on_cycle(self)
             self._sleep(max(self.poll_interval - (time.monotonic() - started), 0.0))
         self.shutdown()
 
@@ -186,14 +180,43 @@ class DeliveryWorker:
         elif seconds:
             self._stopping.wait(seconds)
 
-    def run_once(self) -> None:
-        for lg_code in self.lg_codes():
-            with tenant_context(lg_code):
-                self._record_outcomes(lg_code)
-                if self._stopping.is_set():
-                    continue
-                self._schedule(lg_code)
-                self._claim_and_send(lg_code)
+    def run_once(self, *, raise_errors: bool = True) -> None:
+        """One cycle over every municipality. With ``raise_errors=False`` (the
+        long-running loop) a municipality whose database fails is logged and skipped
+        for this cycle: the others are not held up, and it is tried again next cycle."""
+        try:
+            lg_codes = self.lg_codes()
+        except Exception:
+            if raise_errors:
+                raise
+            logger.exception("cannot list the municipalities; retrying")
+            self._close_broken_connections()
+            self._stopping.wait(1)
+            return
+        for lg_code in lg_codes:
+            try:
+                with tenant_context(lg_code):
+                    self._record_outcomes(lg_code)
+                    if self._stopping.is_set():
+                        continue
+                    self._schedule(lg_code)
+                    self._claim_and_send(lg_code)
+            except Exception:
+                if raise_errors:
+                    raise
+                logger.exception("webhook delivery failed for municipality %s", lg_code)
+                self._close_broken_connections()
+
+    @staticmethod
+    def _close_broken_connections() -> None:
+        """Close connections a database error left unusable (reconnected next cycle)."""
+        for conn in connections.all(initialized_only=True):
+            if conn.connection is None or not conn.errors_occurred or conn.in_atomic_block:
+                continue
+            if conn.is_usable():
+                conn.errors_occurred = False
+            else:
+                conn.close()
 
     def drain(self, *, timeout: float = 30.0, until: Callable[[], bool] | None = None) -> None:
         """Cycle until nothing is in flight or pending, retries included (or ``until()``)."""
@@ -322,7 +345,11 @@ class DeliveryWorker:
             state.in_flight[delivery_id] = future
 
     def _send(self, claim: _Claimed, **kwargs: str) -> tuple[_Claimed, SendResult]:
-        result = send(timeout=self.timeout, **kwargs)
+        try:
+            result = send(timeout=self.timeout, **kwargs)
+        except Exception as error:  # a bug must not leave the delivery in flight for ever
+            logger.exception("sending delivery %s failed", claim.delivery_id)
+            result = SendResult(None, f"{error.__class__.__name__}"[:300], 0.0)
         if self.on_result is not None:
             self.on_result(claim.lg_code, claim.delivery_id, result)
         return claim, result

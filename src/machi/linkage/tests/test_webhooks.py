@@ -295,3 +295,50 @@ def test_a_subscription_of_a_never_receives_events_of_b(municipality_a, municipa
     assert [g.id for g in events_of(rx_b)] == [str(b_event.event_id)]
     assert events_of(rx_b)[0].event["source"] == "/municipalities/271403"
     w.shutdown()
+
+
+def test_an_idle_cycle_is_cheap(in_a, receiver, django_assert_max_num_queries):
+    rx = receiver()
+    subscribe(rx)
+    append(2)
+    w = worker()
+    w.drain()
+    with django_assert_max_num_queries(2):  # "is any subscription behind?" + "anything due?"
+        w.run_once()
+    w.shutdown()
+
+
+def test_a_failing_municipality_does_not_hold_up_the_others(in_a, receiver, caplog):
+    rx = receiver()
+    subscribe(rx)
+    sent = append(3)
+    w = worker(lg_codes=["011002", "131016"])  # 011002 is on no database here
+    with pytest.raises(Exception, match="011002"):
+        w.run_once()  # tests see errors…
+    for _ in range(50):  # …the long-running loop logs them and goes on
+        w.run_once(raise_errors=False)
+        if len(events_of(rx)) == 3:
+            break
+        w._sleep(0.05)
+    assert sorted(g.id for g in events_of(rx)) == sorted(str(e.event_id) for e in sent)
+    assert "011002" in caplog.text
+    w.shutdown()
+
+
+def test_the_default_retry_schedule_spans_24_hours():
+    policy = RetryPolicy(jitter=0)
+    delays = [policy.delay(n) for n in range(1, 9)]
+    assert delays == [5, 15, 45, 135, 405, 1215, 3645, 10935]
+    assert policy.delay(20) == 4 * 3600
+    from datetime import UTC, datetime, timedelta
+
+    start = now = datetime(2026, 11, 26, tzinfo=UTC)
+    attempts = 1
+    while (
+        at := policy.next_attempt(attempts=attempts, first_attempt_at=start, now=now)
+    ) is not None:
+        now, attempts = at, attempts + 1
+    assert attempts == 13  # the 13th failure is the last: dead after it
+    assert timedelta(hours=20) < now - start <= timedelta(hours=24)
+    jittered = RetryPolicy()
+    assert all(4 <= jittered.delay(1) <= 6 for _ in range(100))
