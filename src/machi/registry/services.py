@@ -175,6 +175,7 @@ class _Pending:
     histories: list[ResidentHistory] = field(default_factory=list)
     keys: dict[int, Resident] = field(default_factory=dict)  # pk → resident to re-key
     new_keys: set[int] = field(default_factory=set)  # pks with no key rows yet
+    key_rows: list[ResidentKey] = field(default_factory=list)  # built before the lock
     deferred: bool = False
 
     def flush(self) -> None:
@@ -187,11 +188,12 @@ class _Pending:
             ResidentKey.objects.filter(resident_id__in=stale).delete()
         ResidentHistory.objects.bulk_create(self.histories)
         ResidentKey.objects.bulk_create(
-            [row for resident in self.keys.values() for row in resident_key_rows(resident)]
+            self.key_rows
+            + [row for resident in self.keys.values() for row in resident_key_rows(resident)]
         )
         outbox_append_many(events=self.events)
         audit_append_many(records=self.audits)
-        self.events, self.audits, self.histories = [], [], []
+        self.events, self.audits, self.histories, self.key_rows = [], [], [], []
         self.keys, self.new_keys = {}, set()
 
 
@@ -231,9 +233,11 @@ def _record(
     event_type: str | None,
     pending: _Pending,
     my_number_changed: bool = False,
+    key_rows: list[ResidentKey] | None = None,
 ) -> None:
     """History and search keys of one changed resident; its outbox event and audit entry
-    go to ``pending`` (flushed once per filing, in the same transaction)."""
+    go to ``pending`` (flushed once per filing, in the same transaction). ``key_rows``:
+    the search keys of a new resident, built before the transaction."""
     after = _snapshot(resident)
     changes = _diff(before, after)
     history = ResidentHistory(
@@ -248,7 +252,9 @@ def _record(
     )
     pending.histories.append(history)
     name_fields = {"name", "kana", "former_surname", "former_surname_kana", "alias"}
-    if not before:
+    if key_rows is not None:
+        pending.key_rows.extend(key_rows)
+    elif not before:
         pending.keys[resident.pk] = resident
         pending.new_keys.add(resident.pk)
     elif name_fields.intersection(changes) or "alias_kana" in changes:
@@ -407,6 +413,7 @@ def resident_move_in(
         )
         for person in persons
     ]
+    key_rows = [resident_key_rows(resident) for resident in residents]
     with _atomic():
         pending = _pending()
         household = household or household_create()
@@ -424,10 +431,10 @@ def resident_move_in(
             )
             for resident in residents:
                 resident.pk = by_number[resident.atena_number]
-        for resident in residents:
+        for resident, keys in zip(residents, key_rows, strict=True):
             _record(
                 resident=resident, pending=pending, before={}, change="move_in", filing=filing,
-                event_type="jp.machi.resident.moved_in",
+                event_type="jp.machi.resident.moved_in", key_rows=keys,
             )  # fmt: skip
         pending.flush()
         return residents

@@ -17,12 +17,18 @@ SQLITE_INIT = (
     "PRAGMA busy_timeout=10000;"
 )
 
+SQLITE_ENGINE = "machi.tenancy.sqlite3"
+
 
 def database_config(url: str) -> dict[str, Any]:
     """Return a Django DATABASES entry for ``url`` (sqlite:/// or postgres://)."""
     config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        # Writers queue for the write lock instead of polling it (machi.tenancy.sqlite3).
+        config["ENGINE"] = SQLITE_ENGINE
+        # Connections are kept between requests (opening one costs ~0.4 ms of CPU).
+        config["CONN_MAX_AGE"] = 600
         # IMMEDIATE transactions take the write lock up front: two writers can never
         # deadlock on a read->write upgrade (the audit chain reads its head, then writes).
         config["OPTIONS"] = {

@@ -194,7 +194,8 @@ def visit_open(
     atena = [str(a) for a in atena_numbers or []]
     using = current_tenant_alias()
     opened_by_id, opened_by_username = _actor_fields(actor)
-    with transaction.atomic(using=using):
+    # No savepoint: inside an intake a failure here fails the whole intake anyway.
+    with transaction.atomic(using=using, savepoint=False):
         visits = Visit.objects.using(using)
         code = public_code_generate()
         while visits.filter(public_code=code).exists():  # 46 bits: practically never
@@ -233,25 +234,11 @@ def visit_open(
     return visit
 
 
-def tasks_create(
-    *,
-    visit: Visit,
-    procedures: list[dict],
-    person_atena: Mapping[str, str],
-    actor: Any | None = None,
-    terminal: Terminal | None = None,
-    catalogue: Any = None,
-) -> list[Task]:
-    """One task per navigator output entry (``{"code","title","department","person",
-    "due","reason"}``); ``person_atena`` maps navigator person ids to atena numbers.
-
-    Forms come by procedure code from ``catalogue`` (the one the navigator ran on; by
-    default the effective catalogue). Emits ``jp.machi.task.created`` per task; a visit
-    with no procedures closes at once.
-    """
-    using = current_tenant_alias()
+def tasks_prepare(*, procedures: list[dict], catalogue: Any = None) -> list[Task]:
+    """The unsaved tasks of navigator output ``procedures`` (no visit nor atena numbers
+    yet), for :func:`tasks_create`: built before the transaction, which then holds the
+    database's write lock only for the inserts. Raises TaskError."""
     forms, departments = _catalogue(catalogue)
-    now = timezone.now()
     tasks = []
     for index, entry in enumerate(procedures):
         code = str(entry.get("code") or "")
@@ -263,21 +250,51 @@ def tasks_create(
         person = entry.get("person")
         tasks.append(
             Task(
-                visit_id=visit.pk,
                 procedure_code=code,
                 title=str(entry.get("title") or code),
                 department=department,
                 department_name=departments.get(department, department),
-                person_atena=str(person_atena.get(person, "")) if person else "",
                 person_label=str(person or ""),
                 due=_due(entry.get("due")),
                 reason=str(entry.get("reason") or ""),
                 forms=list(forms.get(code, ())),
                 status=TaskStatus.OPEN,
-                created_at=now,
             )
         )
-    with transaction.atomic(using=using):
+    return tasks
+
+
+def tasks_create(
+    *,
+    visit: Visit,
+    procedures: list[dict],
+    person_atena: Mapping[str, str],
+    actor: Any | None = None,
+    terminal: Terminal | None = None,
+    catalogue: Any = None,
+    prepared: list[Task] | None = None,
+) -> list[Task]:
+    """One task per navigator output entry (``{"code","title","department","person",
+    "due","reason"}``); ``person_atena`` maps navigator person ids to atena numbers.
+
+    Forms come by procedure code from ``catalogue`` (the one the navigator ran on; by
+    default the effective catalogue). ``prepared``: the tasks already built from
+    ``procedures`` by :func:`tasks_prepare`. Emits ``jp.machi.task.created`` per task;
+    a visit with no procedures closes at once.
+    """
+    using = current_tenant_alias()
+    if prepared is None:
+        prepared = tasks_prepare(procedures=procedures, catalogue=catalogue)
+    now = timezone.now()
+    tasks = []
+    for task in prepared:
+        task.visit_id = visit.pk
+        person = task.person_label
+        task.person_atena = str(person_atena.get(person, "")) if person else ""
+        task.created_at = now
+        tasks.append(task)
+    # No savepoint: inside an intake a failure here fails the whole intake anyway.
+    with transaction.atomic(using=using, savepoint=False):
         visit = Visit.objects.using(using).select_for_update().get(pk=visit.pk)
         created = Task.objects.using(using).bulk_create(tasks)
         if any(task.pk is None for task in created):  # a backend without RETURNING

@@ -1,0 +1,128 @@
+"""Django's SQLite backend, with writers waiting in a queue instead of polling.
+
+Every transaction on SQLite takes the database's write lock up front (``BEGIN
+IMMEDIATE``, see :mod:`machi.tenancy.dbconfig`). A connection that finds it taken
+waits in SQLite's busy handler, which *sleeps* 1, 2, 5, 10, 15, 20, 25, 25, 25, 50,
+50, 100 ms between attempts: with a dozen concurrent writers the lock is often free
+while every waiter sleeps, and some wait for seconds (measured: p50 150 ms, p95 1.2 s
+at 20 concurrent intakes).
+
+Here a transaction first takes a writer lock of its own for the database file: a
+thread lock within the process (waiters are woken the moment it is released), then an
+advisory ``flock`` on ``<database>-writers`` between processes (gunicorn workers,
+commands), polled every half millisecond. It is released when the transaction commits
+or rolls back. SQLite's own locking is untouched: the queue only decides who asks
+next. A waiter gives up queueing after the connection's timeout and goes on to
+``BEGIN IMMEDIATE`` as before (SQLite then decides, as it always did), so the queue
+can never deadlock where SQLite would not. In-memory databases have no queue.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+import time
+
+from django.db.backends.sqlite3 import base
+
+_registry_lock = threading.Lock()
+_queues: dict[str, _WriterQueue] = {}
+
+POLL_SECONDS = 0.0005
+
+
+class _WriterQueue:
+    """The writers of one database file in this process."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.thread_lock = threading.Lock()
+        self.fd: int | None = None
+        self.pid = os.getpid()
+
+    def _file(self) -> int:
+        if self.fd is None or self.pid != os.getpid():  # a forked worker opens its own
+            self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            self.pid = os.getpid()
+        return self.fd
+
+    def acquire(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        if not self.thread_lock.acquire(timeout=max(timeout, 0)):
+            return False
+        try:
+            fd = self._file()
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return True
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        break
+                    time.sleep(POLL_SECONDS)
+        except BaseException:
+            self.thread_lock.release()
+            raise
+        self.thread_lock.release()
+        return False
+
+    def release(self) -> None:
+        try:
+            if self.fd is not None and self.pid == os.getpid():
+                fcntl.flock(self.fd, fcntl.LOCK_UN)
+        finally:
+            self.thread_lock.release()
+
+
+def _queue(path: str) -> _WriterQueue:
+    with _registry_lock:
+        queue = _queues.get(path)
+        if queue is None:
+            queue = _queues[path] = _WriterQueue(path)
+        return queue
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    _writer_queue: _WriterQueue | None = None
+
+    def _writers(self) -> _WriterQueue | None:
+        if self.is_in_memory_db():
+            return None
+        return _queue(f"{os.path.abspath(str(self.settings_dict['NAME']))}-writers")
+
+    def _start_transaction_under_autocommit(self) -> None:
+        queue = self._writers()
+        timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
+        if queue is not None and self._writer_queue is None and queue.acquire(timeout):
+            self._writer_queue = queue
+        try:
+            super()._start_transaction_under_autocommit()
+        except BaseException:
+            self._leave_queue()
+            raise
+
+    def _leave_queue(self) -> None:
+        queue, self._writer_queue = self._writer_queue, None
+        if queue is not None:
+            queue.release()
+
+    def _commit(self) -> None:
+        try:
+            super()._commit()
+        finally:
+            self._leave_queue()
+
+    def _rollback(self) -> None:
+        try:
+            super()._rollback()
+        finally:
+            self._leave_queue()
+
+    def _close(self) -> None:
+        try:
+            super()._close()
+        finally:
+            with contextlib.suppress(RuntimeError):
+                self._leave_queue()
