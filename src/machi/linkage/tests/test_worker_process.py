@@ -1,4 +1,5 @@
-"""`machi linkage worker` as a real process, SIGKILLed mid-delivery: nothing is lost.
+"""`machi linkage worker` as real processes: SIGKILLed mid-delivery, nothing is lost;
+two at once, each event is sent once, in order per subject.
 
 The worker runs against its own databases (a fresh data directory, or fresh PostgreSQL
 databases on the test server) so that it sees committed data, exactly as in production.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -57,7 +59,9 @@ def _wait_for(condition, *, timeout: float, what: str) -> None:
         time.sleep(0.05)
 
 
-def test_a_worker_killed_mid_delivery_loses_nothing():
+def _run(scenario) -> None:
+    """Set up a platform in its own databases, a receiver and a subscription; then run
+    ``scenario(machi, start_worker, delivered, receiver, log, log_path)``."""
     data_dir = Path(tempfile.mkdtemp(prefix="machi-webhook-kill-"))
     env = {
         k: v
@@ -91,7 +95,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing():
     def start_worker() -> subprocess.Popen:
         process = subprocess.Popen(
             [str(MACHI), "linkage", "worker", "--timeout", "1", "--poll", "0.05",
-             "--threads", "4"],
+             "--threads", "4", "--report", "1"],
             env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         workers.append(process)
@@ -107,30 +111,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing():
             "subscription", "create", "--tenant", "131016", "--url", receiver.url,
             "--types", "jp.machi.resident.*", "--secret", receiver.secret,
         )  # fmt: skip
-        machi("shell", "-c", APPEND.format(count=EVENTS))
-
-        first = start_worker()
-        _wait_for(lambda: len(delivered()) >= 60, timeout=120, what="first deliveries")
-        first.send_signal(signal.SIGKILL)
-        first.wait(timeout=30)
-        assert first.returncode == -signal.SIGKILL
-        at_kill = len(delivered())
-        assert at_kill < EVENTS, "everything was delivered before the kill"
-
-        second = start_worker()
-        _wait_for(lambda: len(delivered()) >= EVENTS, timeout=180, what="the rest")
-        second.send_signal(signal.SIGTERM)  # a graceful stop
-        second.wait(timeout=30)
-        assert second.returncode == 0
-
-        got = delivered()
-        assert len(got) == EVENTS
-        assert sorted(r.event["sequence"] for r in got) == list(range(1, EVENTS + 1))
-        assert in_order_per_subject(got)
-        assert receiver.bad_signatures == 0
-        status = json.loads(machi("linkage", "status", "--tenant", "131016", "--json"))
-        (row,) = status["131016"]
-        assert (row["lag_events"], row["pending"], row["dead"]) == (0, 0, 0)
+        scenario(machi, start_worker, delivered, receiver, log, data_dir / "worker.log")
     except AssertionError:
         log.flush()
         print((data_dir / "worker.log").read_text()[-5000:])
@@ -146,3 +127,58 @@ def test_a_worker_killed_mid_delivery_loses_nothing():
             for name in names:
                 _pg_admin(pg, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         shutil.rmtree(data_dir, ignore_errors=True)
+
+
+def _finished(machi, delivered, receiver) -> list:
+    got = delivered()
+    assert len(got) == EVENTS
+    assert sorted(r.event["sequence"] for r in got) == list(range(1, EVENTS + 1))
+    assert in_order_per_subject(got)
+    assert receiver.bad_signatures == 0
+    status = json.loads(machi("linkage", "status", "--tenant", "131016", "--json"))
+    (row,) = status["131016"]
+    assert (row["lag_events"], row["pending"], row["dead"]) == (0, 0, 0)
+    return got
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing():
+    def scenario(machi, start_worker, delivered, receiver, log, log_path):
+        machi("shell", "-c", APPEND.format(count=EVENTS))
+        first = start_worker()
+        _wait_for(lambda: len(delivered()) >= 60, timeout=120, what="first deliveries")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=30)
+        assert first.returncode == -signal.SIGKILL
+        assert len(delivered()) < EVENTS, "everything was delivered before the kill"
+
+        second = start_worker()
+        _wait_for(lambda: len(delivered()) >= EVENTS, timeout=180, what="the rest")
+        second.send_signal(signal.SIGTERM)  # a graceful stop
+        second.wait(timeout=30)
+        assert second.returncode == 0
+        _finished(machi, delivered, receiver)
+
+    _run(scenario)
+
+
+def test_two_workers_at_once_send_each_event_once_in_order():
+    def scenario(machi, start_worker, delivered, receiver, log, log_path):
+        workers = [start_worker(), start_worker()]
+        time.sleep(3)  # both polling while the events are committed
+        machi("shell", "-c", APPEND.format(count=EVENTS))
+        _wait_for(lambda: len(delivered()) >= EVENTS, timeout=180, what="every event")
+        time.sleep(1)  # a double send would arrive by now
+        for process in workers:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+            assert process.returncode == 0
+        _finished(machi, delivered, receiver)
+        assert len(receiver.processed) == EVENTS + 1  # + the verification event: no doubles
+        log.flush()
+        shares = [
+            int(m) for m in re.findall(r"worker stopped: delivered (\d+)", log_path.read_text())
+        ]
+        assert len(shares) == 2 and sum(shares) == EVENTS
+        assert min(shares) > 0, f"one worker did all the work: {shares}"  # not vacuous
+
+    _run(scenario)

@@ -86,7 +86,11 @@ class Command(BaseCommand):
         )
         self.stdout.flush()
         worker.run()
-        self.stdout.write("webhook worker stopped")
+        s = worker.stats
+        self.stdout.write(
+            f"webhook worker stopped: delivered {s.delivered}, failed attempts {s.failed}, "
+            f"dead {s.dead}, scheduled {s.scheduled}"
+        )
 
     def status(self, options: dict[str, Any]) -> None:
         if options["tenant"]:
