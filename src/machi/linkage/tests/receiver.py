@@ -126,7 +126,3 @@ def in_order_per_subject(items: list[Received]) -> bool:
             return False
         last[subject] = seq
     return True
-
-
-def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False)
