@@ -3,19 +3,24 @@
 Run by hand::
 
     .venv/bin/python benchmarks/intake_http.py [--requests 400] [--clients 20] [--workers 2]
+        [--threads 1] [--database sqlite|postgres]
 
-Sets up a throwaway data directory (SQLite), migrates, seeds the demo municipalities
+Sets up a throwaway data directory (SQLite, or a throwaway PostgreSQL server with
+``--database postgres``: fsync off, as in the test suite), migrates, seeds the demo municipalities
 (staff only), starts gunicorn (production settings, HTTP without TLS redirect) and signs
 in as the demo counter clerk (password + TOTP). Then ``--clients`` threads post
 move-in filings of 3-person households (two adults with 国保, an 8-year-old) — each one
 writes 3 residents, their history, search keys, ~20 tasks, outbox events and audit
 entries in one transaction — and the script prints JSON with p50/p95/p99 in ms
-(target: p95 ≤ 100 ms at 20 concurrent clients, DESIGN.md).
+(target: p95 ≤ 100 ms at 20 concurrent clients, DESIGN.md), the CPU milliseconds per
+intake of the server (gunicorn workers) and of this client, and the load average
+(the machine may be shared: read the figures with it).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import http.client
 import json
 import os
@@ -41,6 +46,23 @@ PASSWORD = "machi-demo-2026"  # noqa: S105 - the demo's printed password
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))], 1)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its live children (Linux)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    total = 0.0
+    for each in pids:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 def free_port() -> int:
@@ -143,7 +165,8 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="machi-bench-intake-"))
@@ -152,6 +175,20 @@ def main() -> None:
         "MACHI_SSL_REDIRECT": "0", "MACHI_SECRET_KEY": secrets.token_urlsafe(50),
         "MACHI_ALLOWED_HOSTS": "127.0.0.1",
     }  # fmt: skip
+    for name in ("MACHI_DATABASE_URL", "MACHI_TENANT_DATABASE_URL_TEMPLATE"):
+        env.pop(name, None)
+    postgres = None
+    if args.database == "postgres":
+        import psycopg
+
+        from machi.testing.postgres import start_server
+
+        postgres = start_server()
+        atexit.register(postgres.stop)  # also when the setup below fails
+        env["MACHI_DATABASE_URL"] = postgres.url("machi_control")
+        env["MACHI_TENANT_DATABASE_URL_TEMPLATE"] = postgres.url("machi_{lg_code}")
+        with psycopg.connect(postgres.url("postgres"), autocommit=True) as conn:
+            conn.execute('CREATE DATABASE "machi_control"')
     run = {"env": env, "check": True, "capture_output": True, "text": True}
     subprocess.run([BIN / "machi", "migrate", "-v0"], **run)  # noqa: S603
     subprocess.run([BIN / "machi", "demo", "--quiet", "--residents", "1000"], **run)  # noqa: S603
@@ -212,20 +249,27 @@ def main() -> None:
                     )
 
         started = time.perf_counter()
+        server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         threads = [threading.Thread(target=client) for _ in range(args.clients)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
+        server_cpu = cpu_seconds(server.pid) - server_cpu
+        client_cpu = time.process_time() - client_cpu
+        done = max(1, len(latencies) + len(failures))
         print(json.dumps({
-            "benchmark": "intake_http", "database": "sqlite", "server": "gunicorn",
+            "benchmark": "intake_http", "database": args.database, "server": "gunicorn",
             "workers": args.workers, "threads": args.threads, "clients": args.clients,
             "requests": args.requests, "failed": len(failures),
             "failure_statuses": sorted(set(failures)),
             "per_second": round(len(latencies) / seconds, 1),
             "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
             "p99_ms": percentile(latencies, 0.99), "target_p95_ms": 100,
+            "server_cpu_ms_per_intake": round(server_cpu * 1000 / done, 1),
+            "client_cpu_ms_per_intake": round(client_cpu * 1000 / done, 1),
+            "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
         }))  # fmt: skip
     finally:
         server.terminate()

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from machi.audit.services import Terminal
 from machi.counter.models import Ticket, Visit
-from machi.counter.services.visits import tasks_create, visit_open
+from machi.counter.services.visits import tasks_create, tasks_prepare, visit_open
 from machi.japanese import DateParseError, parse_date
 from machi.procedures.engine import navigate
 from machi.procedures.engine.errors import NavigatorInputError
@@ -259,6 +259,8 @@ def life_event_confirm(
         terminal=terminal,
         function="counter:intake",
     )  # fmt: skip
+    # Built before the transaction: on SQLite it holds the write lock for the inserts only.
+    task_rows = tasks_prepare(procedures=procedures, catalogue=prepared.catalogue)
     # One transaction; the rows that follow the changes (history, search keys, outbox
     # events, audit entries) are written in one bulk insert each at the end of the batch.
     with transaction.atomic(using=current_tenant_alias()), registry.filing_batch():
@@ -285,7 +287,7 @@ def life_event_confirm(
         )
         tasks = tasks_create(
             visit=visit, procedures=procedures, person_atena=atena, actor=actor,
-            terminal=terminal, catalogue=prepared.catalogue,
+            terminal=terminal, prepared=task_rows,
         )  # fmt: skip
         if reservation is not None:
             from machi.moves.services import move_reservation_complete
