@@ -10,6 +10,8 @@ import json
 import uuid
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from machi.accounts.roles import Role
@@ -488,3 +490,35 @@ def test_counter_intake_move_out_needs_consent(family, clerk_a, signed_in):
     with tenant_context(A):
         assert OutgoingMove.objects.count() == 0
         assert Resident.objects.get(pk=family[0].pk).status == Status.RESIDENT
+
+
+def test_nothing_personal_is_logged(family, shimin_a, signed_in, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    assert record_move_out(signed_in(shimin_a), family[0]).status_code == 302
+    assert moves_relay(lg_code=A).reservations_sent == 1
+    for secret in ("髙橋", "タカハシ", MY_NUMBER, "1980"):
+        assert secret not in caplog.text
+
+
+def test_reservation_list_queries_do_not_grow(
+    move_in, shimin_a, clerk_b, signed_in, django_assert_max_num_queries
+):
+    client_a, client_b = signed_in(shimin_a), signed_in(clerk_b)
+    counts = []
+    for i in range(3):
+        for j in range(2 if i else 1):
+            (resident,) = move_in(
+                [person(f"佐藤 {i}{j}", "サトウ", birth=f"19{70 + i}-01-0{j + 1}")]
+            )
+            assert record_move_out(client_a, resident).status_code == 302
+        moves_relay(lg_code=A)
+        with (
+            django_assert_max_num_queries(20),
+            CaptureQueriesContext(connections[tenant_alias(B)]) as tenant_queries,
+        ):
+            page = client_b.get(f"/{B}/counter/moves/").content.decode()
+        counts.append(len(tenant_queries.captured_queries))
+        assert page.count("予約を開く") == len(reservations_at_b())
+    assert counts[0] == counts[-1] <= 6, counts
