@@ -187,8 +187,10 @@ class _Pending:
         if stale:
             ResidentKey.objects.filter(resident_id__in=stale).delete()
         ResidentHistory.objects.bulk_create(self.histories)
+        # Prebuilt rows of a resident renamed later in the batch give way to fresh ones.
+        prebuilt = [row for row in self.key_rows if row.resident.pk not in self.keys]
         ResidentKey.objects.bulk_create(
-            self.key_rows
+            prebuilt
             + [row for resident in self.keys.values() for row in resident_key_rows(resident)]
         )
         outbox_append_many(events=self.events)
@@ -254,6 +256,7 @@ def _record(
     name_fields = {"name", "kana", "former_surname", "former_surname_kana", "alias"}
     if key_rows is not None:
         pending.key_rows.extend(key_rows)
+        pending.new_keys.add(resident.pk)
     elif not before:
         pending.keys[resident.pk] = resident
         pending.new_keys.add(resident.pk)

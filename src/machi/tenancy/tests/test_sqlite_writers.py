@@ -1,0 +1,150 @@
+"""The SQLite writers' queue (machi.tenancy.sqlite3): a writer waiting for the write lock
+goes in as soon as the holder commits or rolls back, whether the holder is a thread of
+this process or another process; a waiter gives up queueing after the connection's
+timeout instead of hanging. Real SQLite files, real threads, real flock."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import threading
+import time
+
+import pytest
+from django.db import connections, transaction
+
+from machi.tenancy.databases import register_tenant_connection, unregister_tenant_connection
+from machi.tenancy.dbconfig import SQLITE_ENGINE, database_config, sqlite_url
+
+LG_CODE = "999901"  # an alias of its own, not a municipality
+ALIAS = f"tenant_{LG_CODE}"
+
+
+@pytest.fixture
+def writers_db(tmp_path, django_db_blocker):
+    path = tmp_path / "writers.sqlite3"
+    with django_db_blocker.unblock():
+        register_tenant_connection(LG_CODE, sqlite_url(path))
+        with connections[ALIAS].cursor() as cursor:
+            cursor.execute("CREATE TABLE t (v INTEGER)")
+        connections[ALIAS].close()
+        yield path
+        connections[ALIAS].close()
+        unregister_tenant_connection(LG_CODE)
+
+
+def _insert(value: int) -> None:
+    with connections[ALIAS].cursor() as cursor:
+        cursor.execute("INSERT INTO t (v) VALUES (%s)", [value])
+
+
+def _values() -> list[int]:
+    with connections[ALIAS].cursor() as cursor:
+        cursor.execute("SELECT v FROM t ORDER BY rowid")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _in_thread(target) -> threading.Thread:
+    def run():
+        try:
+            target()
+        finally:
+            connections[ALIAS].close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread
+
+
+def test_sqlite_urls_get_the_queueing_backend(tmp_path):
+    config = database_config(sqlite_url(tmp_path / "x.sqlite3"))
+    assert config["ENGINE"] == SQLITE_ENGINE == "machi.tenancy.sqlite3"
+    assert config["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert config["CONN_MAX_AGE"] > 0
+
+
+def test_a_waiting_writer_goes_in_when_the_holder_commits(writers_db):
+    """SQLite's busy handler would let the waiter sleep up to 100 ms past the commit
+    (its sleeps grow to 100 ms); the queue wakes it at once."""
+    holding, marks = threading.Event(), {}
+
+    def holder():
+        with transaction.atomic(using=ALIAS):
+            _insert(1)
+            holding.set()
+            time.sleep(0.35)
+            marks["committing"] = time.monotonic()
+
+    def waiter():
+        holding.wait()
+        with transaction.atomic(using=ALIAS):
+            marks["in"] = time.monotonic()
+            _insert(2)
+
+    threads = [_in_thread(holder), _in_thread(waiter)]
+    for thread in threads:
+        thread.join(timeout=20)
+    assert marks["in"] >= marks["committing"]
+    assert marks["in"] - marks["committing"] < 0.05
+    assert _values() == [1, 2]
+
+
+def test_a_rolled_back_holder_lets_the_next_writer_in(writers_db):
+    with pytest.raises(RuntimeError), transaction.atomic(using=ALIAS):
+        _insert(1)
+        raise RuntimeError("refused")
+    done = threading.Event()
+
+    def writer():
+        with transaction.atomic(using=ALIAS):
+            _insert(2)
+        done.set()
+
+    _in_thread(writer).join(timeout=20)
+    assert done.is_set()
+    assert _values() == [2]
+
+
+def test_a_writer_waits_for_another_process_holding_the_lock(writers_db):
+    """Another process (here: another open file description of the lock file, which
+    flock treats exactly like another process) holds the queue: the writer waits, and
+    goes in soon after it is released."""
+    fd = os.open(f"{writers_db}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    marks = {}
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+
+        def writer():
+            with transaction.atomic(using=ALIAS):
+                marks["in"] = time.monotonic()
+                _insert(1)
+
+        thread = _in_thread(writer)
+        time.sleep(0.3)
+        assert "in" not in marks  # still queued
+        released = time.monotonic()
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        thread.join(timeout=20)
+    finally:
+        os.close(fd)
+    assert 0 <= marks["in"] - released < 0.05
+    assert _values() == [1]
+
+
+def test_a_writer_gives_up_queueing_after_the_timeout(writers_db):
+    """The queue never hangs where SQLite would not: a lock file held for good (a
+    stuck process) costs the writer its timeout, then SQLite itself decides (here the
+    database is free, so the write goes through)."""
+    connections.settings[ALIAS]["OPTIONS"]["timeout"] = 0.3
+    connections[ALIAS].close()
+    fd = os.open(f"{writers_db}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        started = time.monotonic()
+        with transaction.atomic(using=ALIAS):
+            _insert(1)
+        waited = time.monotonic() - started
+    finally:
+        os.close(fd)
+    assert 0.25 <= waited < 5
+    assert _values() == [1]
