@@ -2,7 +2,7 @@
 
 Run by hand::
 
-    .venv/bin/python benchmarks/intake_http.py [--requests 400] [--clients 20] [--workers 2]
+    .venv/bin/python benchmarks/intake_http.py [--requests 400] [--clients 20] [--workers 3]
         [--threads 1] [--database sqlite|postgres]
 
 Sets up a throwaway data directory (SQLite, or a throwaway PostgreSQL server with
@@ -164,7 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
