@@ -44,4 +44,13 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("APIクライアント"), "url": reverse("apiclients:list", args=[lg_code])}
         )
+        items.append(
+            {
+                "label": _("イベント通知の購読"),
+                "url": reverse("linkage:subscriptions", args=[lg_code]),
+            }
+        )
+        items.append(
+            {"label": _("連携の運用状況"), "url": reverse("linkage:operations", args=[lg_code])}
+        )
     return {"nav_items": items}
