@@ -69,6 +69,8 @@ if RESIDENT_COLUMNS != _EXPECTED_RESIDENT_COLUMNS:  # pragma: no cover
 #: other (measured slower on SQLite and no faster on PostgreSQL).
 THREADED = False
 
+_UNCONFIRMED = KanaStatus.UNCONFIRMED.value
+
 #: Rebuild indexes after the load when the registry holds fewer residents than this.
 REBUILD_INDEXES_BELOW = 50_000
 
@@ -233,7 +235,7 @@ class BulkWriter:
         nationality = get("nationality", "")
         tail = (
             record["resident_type"], record["status"], name, kana,
-            KanaStatus.UNCONFIRMED.value, former, former_kana, alias, "", alphabet,
+            _UNCONFIRMED, former, former_kana, alias, "", alphabet,
             record["sex"], birth, birth_approx, share(relationship, relationship),
             share(postal, postal), share(prefecture, prefecture), share(city, city),
             share(machiaza, machiaza), get("banchi", ""), get("katagaki", ""), became, settled,
