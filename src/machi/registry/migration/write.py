@@ -398,12 +398,12 @@ class BulkWriter:
     def encode(self, bundles: list[tuple], more_households: Sequence[str]) -> tuple:
         """In the forked reader (SQLite): ``bundles`` ready for :meth:`submit_encoded` in
         the importing process — new households (also those of ``more_households``) as
-        (id, number) pairs, resident rows with their ids for ``executemany``, and one
-        JSON array of [resident id, line, [[key, raw], …]] (bytes) from which SQLite
-        itself makes the search-key and history rows."""
-        households, residents, ids = self._rows(bundles, more_households)
-        extras = [[rid, b[4], b[3]] for rid, b in zip(ids, bundles, strict=True)]
-        return households, residents, json.dumps(extras, ensure_ascii=False).encode()
+        (id, number) pairs, resident rows with their ids for ``executemany``, and each
+        resident's line and search keys. (The JSON for the keys is made by the
+        importing process: the reader is the busier of the two, and the key lists,
+        shared by residents of the same name, pickle as one object each.)"""
+        households, residents, _ = self._rows(bundles, more_households)
+        return households, residents, [b[4] for b in bundles], [b[3] for b in bundles]
 
     def submit_encoded(self, encoded: tuple) -> None:
         """Write what :meth:`encode` made, in the importing process (SQLite)."""
@@ -411,7 +411,7 @@ class BulkWriter:
             self._started = True
             if self._rebuild:
                 self._drop_indexes()
-        households, residents, extras = encoded
+        households, residents, lines, keys = encoded
         raw = self.connection.connection
         if households:
             raw.execute(
@@ -422,6 +422,12 @@ class BulkWriter:
             self.households_created += len(households)
         if residents:
             self._executemany(RESIDENT_TABLE, RESIDENT_COLUMNS, residents)
+            # [resident id, line, [[key, raw], …]] for each resident: SQLite itself
+            # makes the search-key and history rows of it.
+            extras = json.dumps(
+                [[row[0], line, k] for row, line, k in zip(residents, lines, keys, strict=True)],
+                ensure_ascii=False,
+            ).encode()
             raw.execute(_JSON_INSERTS[KEY_TABLE], (extras,))
             raw.execute(
                 _JSON_INSERTS[HISTORY_TABLE],
