@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from machi.audit.chain import GENESIS_HASH, entry_hash
@@ -18,6 +18,7 @@ from machi.audit.models import (
     PlatformAuditEntry,
 )
 from machi.tenancy.context import current_tenant_alias
+from machi.tenancy.rows import rows_insert
 
 
 @dataclass(frozen=True)
@@ -90,21 +91,31 @@ def _append_many(
     if not records:
         return []
     now = timezone.now()
+    connection = connections[using]
+    table = connection.ops.quote_name(head_model._meta.db_table)
+    lock = " FOR UPDATE" if connection.features.has_select_for_update else ""
     # No savepoint: inside a caller's transaction a failure here fails the whole change.
     with transaction.atomic(using=using, savepoint=False):
-        head = head_model.objects.using(using).select_for_update().filter(pk=1).first()
-        if head is None:
-            head = head_model.objects.using(using).create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT last_seq, last_hash FROM {table} WHERE id = 1{lock}")  # noqa: S608
+            row = cursor.fetchone()
+        if row is None:
+            head_model.objects.using(using).create(pk=1, last_seq=0, last_hash=GENESIS_HASH)
+            row = (0, GENESIS_HASH)
         entries = []
-        prev_hash, seq = head.last_hash, head.last_seq
+        seq, prev_hash = row
         for record in records:
             seq += 1
             fields = record.fields(seq, now)
             digest = entry_hash(fields, prev_hash)
             entries.append(entry_model(**fields, prev_hash=prev_hash, entry_hash=digest))
             prev_hash = digest
-        created = entry_model.objects.using(using).bulk_create(entries)
-        head_model.objects.using(using).filter(pk=1).update(last_seq=seq, last_hash=prev_hash)
+        created = rows_insert(entry_model, entries, using=using, returning=True)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_seq = %s, last_hash = %s WHERE id = 1",  # noqa: S608
+                [seq, prev_hash],
+            )
     return created
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from machi.audit.services import Terminal, audit_append
@@ -29,6 +29,7 @@ from machi.linkage.webhooks import (
     verification_event,
 )
 from machi.tenancy.context import current_lg_code, current_tenant_alias
+from machi.tenancy.rows import rows_insert
 
 
 @dataclass(frozen=True)
@@ -70,24 +71,35 @@ def outbox_append_many(*, events: list[NewEvent]) -> list[OutboxEvent]:
     using = current_tenant_alias()
     source = f"/municipalities/{current_lg_code()}"
     now = timezone.now()
+    table = connections[using].ops.quote_name(OutboxSequence._meta.db_table)
     with transaction.atomic(using=using, savepoint=False):
-        counter = OutboxSequence.objects.using(using).select_for_update().filter(pk=1).first()
-        if counter is None:
-            counter = OutboxSequence.objects.using(using).create(pk=1, last_seq=0)
-        first = counter.last_seq + 1
-        OutboxSequence.objects.using(using).filter(pk=1).update(
-            last_seq=counter.last_seq + len(events)
-        )
-        return OutboxEvent.objects.using(using).bulk_create(
-            OutboxEvent(
-                seq=first + offset,
-                type=event.type,
-                source=source,
-                subject=event.subject,
-                time=event.time or now,
-                data=event.data,
+        # One statement takes the numbers (and on PostgreSQL locks the counter's row until
+        # commit): sequence numbers stay gapless in commit order.
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} SET last_seq = last_seq + %s WHERE id = 1 RETURNING last_seq",  # noqa: S608
+                [len(events)],
             )
-            for offset, event in enumerate(events)
+            row = cursor.fetchone()
+        if row is None:
+            OutboxSequence.objects.using(using).create(pk=1, last_seq=len(events))
+            row = (len(events),)
+        first = row[0] - len(events) + 1
+        return rows_insert(
+            OutboxEvent,
+            [
+                OutboxEvent(
+                    seq=first + offset,
+                    type=event.type,
+                    source=source,
+                    subject=event.subject,
+                    time=event.time or now,
+                    data=event.data,
+                )
+                for offset, event in enumerate(events)
+            ],
+            using=using,
+            returning=True,
         )
 
 

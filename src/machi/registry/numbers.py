@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from machi.japanese import with_atena_check_digit
 from machi.registry.models import Household, NumberSequence, Resident
@@ -14,27 +14,29 @@ SERIAL_DIGITS = 7
 def next_number(*, kind: str) -> str:
     """The next unused number of ``kind`` ('atena' or 'household'); skips numbers that
     migrated records already use."""
-
-    model, field = (
-        (Resident, "atena_number") if kind == "atena" else (Household, "household_number")
-    )
-    using = current_tenant_alias()
-    with transaction.atomic(using=using, savepoint=False):
-        sequence, _ = (
-            NumberSequence.objects.using(using).select_for_update().get_or_create(kind=kind)
-        )
-        while True:
-            sequence.last += 1
-            number = with_atena_check_digit(str(sequence.last).zfill(SERIAL_DIGITS))
-            if not model.objects.using(using).filter(**{field: number}).exists():
-                break
-        sequence.save(update_fields=["last"])
+    (number,) = next_numbers(kind=kind, count=1)
     return number
 
 
+def _advance(using: str, kind: str, by: int) -> int:
+    """Move the sequence of ``kind`` on by ``by``; its new last serial. One statement,
+    which on PostgreSQL also locks the sequence's row until the transaction ends."""
+    table = connections[using].ops.quote_name(NumberSequence._meta.db_table)
+    while True:
+        with connections[using].cursor() as cursor:
+            cursor.execute(
+                f'UPDATE {table} SET "last" = "last" + %s WHERE kind = %s RETURNING "last"',  # noqa: S608
+                [by, kind],
+            )
+            row = cursor.fetchone()
+        if row is not None:
+            return row[0]
+        NumberSequence.objects.using(using).get_or_create(kind=kind)
+
+
 def next_numbers(*, kind: str, count: int) -> list[str]:
-    """``count`` next unused numbers of ``kind`` in one go (one lock, one check of the
-    candidates, one update): what :func:`next_number` gives when called ``count`` times."""
+    """``count`` next unused numbers of ``kind`` in one go (one update, one check of the
+    candidates): what :func:`next_number` gives when called ``count`` times."""
     if count <= 0:
         return []
     model, field = (
@@ -42,24 +44,18 @@ def next_numbers(*, kind: str, count: int) -> list[str]:
     )
     using = current_tenant_alias()
     with transaction.atomic(using=using, savepoint=False):
-        sequence, _ = (
-            NumberSequence.objects.using(using).select_for_update().get_or_create(kind=kind)
-        )
         numbers: list[str] = []
-        last = sequence.last
         while len(numbers) < count:
             wanted = count - len(numbers)
+            last = _advance(using, kind, wanted)
             candidates = [
-                with_atena_check_digit(str(last + step).zfill(SERIAL_DIGITS))
-                for step in range(1, wanted + 1)
+                with_atena_check_digit(str(serial).zfill(SERIAL_DIGITS))
+                for serial in range(last - wanted + 1, last + 1)
             ]
-            last += wanted
             taken = set(
                 model.objects.using(using)
                 .filter(**{f"{field}__in": candidates})
                 .values_list(field, flat=True)
             )
             numbers.extend(number for number in candidates if number not in taken)
-        sequence.last = last
-        sequence.save(update_fields=["last"])
     return numbers

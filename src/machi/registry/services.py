@@ -31,6 +31,7 @@ from machi.registry.mynumber import my_number_seal
 from machi.registry.numbers import next_number, next_numbers
 from machi.registry.relationships import HOUSEHOLDER, validate_relationship
 from machi.tenancy.context import current_tenant_alias
+from machi.tenancy.rows import rows_insert
 
 
 class RegistryError(ValidationError):
@@ -186,12 +187,15 @@ class _Pending:
         stale = [pk for pk in self.keys if pk not in self.new_keys]
         if stale:
             ResidentKey.objects.filter(resident_id__in=stale).delete()
-        ResidentHistory.objects.bulk_create(self.histories)
+        using = current_tenant_alias()
+        rows_insert(ResidentHistory, self.histories, using=using)
         # Prebuilt rows of a resident renamed later in the batch give way to fresh ones.
         prebuilt = [row for row in self.key_rows if row.resident.pk not in self.keys]
-        ResidentKey.objects.bulk_create(
+        rows_insert(
+            ResidentKey,
             prebuilt
-            + [row for resident in self.keys.values() for row in resident_key_rows(resident)]
+            + [row for resident in self.keys.values() for row in resident_key_rows(resident)],
+            using=using,
         )
         outbox_append_many(events=self.events)
         audit_append_many(records=self.audits)
@@ -425,7 +429,7 @@ def resident_move_in(
         ):
             resident.atena_number = number
             resident.household = household
-        residents = Resident.objects.bulk_create(residents)
+        residents = rows_insert(Resident, residents, using=current_tenant_alias(), returning=True)
         if any(resident.pk is None for resident in residents):  # a backend without RETURNING
             by_number = dict(
                 Resident.objects.filter(

@@ -32,6 +32,7 @@ from machi.registry import services as registry
 from machi.registry.models import Household, Resident, Status
 from machi.registry.relationships import HOUSEHOLDER, relationship_problem
 from machi.tenancy.context import current_tenant_alias
+from machi.tenancy.sqlite3.base import deferred_begin
 
 NAVIGATOR_FIELDS = (
     "receives_pension", "civil_servant", "my_number_card", "seal_registered",
@@ -263,7 +264,10 @@ def life_event_confirm(
     task_rows = tasks_prepare(procedures=procedures, catalogue=prepared.catalogue)
     # One transaction; the rows that follow the changes (history, search keys, outbox
     # events, audit entries) are written in one bulk insert each at the end of the batch.
-    with transaction.atomic(using=current_tenant_alias()), registry.filing_batch():
+    # On SQLite it begins (takes the write lock) at its first statement: the residents'
+    # rows are built and validated before that.
+    using = current_tenant_alias()
+    with deferred_begin(using), transaction.atomic(using=using), registry.filing_batch():
         reservation = None
         try:
             if data.get("reservation"):  # 転入予約 (引越しワンストップ): machi.moves
@@ -287,7 +291,7 @@ def life_event_confirm(
         )
         tasks = tasks_create(
             visit=visit, procedures=procedures, person_atena=atena, actor=actor,
-            terminal=terminal, prepared=task_rows,
+            terminal=terminal, prepared=task_rows, visit_is_new=True,
         )  # fmt: skip
         if reservation is not None:
             from machi.moves.services import move_reservation_complete

@@ -42,6 +42,7 @@ from machi.counter.models.visits import TASK_PENDING
 from machi.linkage.services import NewEvent, outbox_append
 from machi.registry.services import filing_batch
 from machi.tenancy.context import current_lg_code, current_tenant_alias
+from machi.tenancy.rows import rows_insert
 
 # Easy to read aloud and type: no 0/O, 1/I/L, 5/S, 8/B, 2/Z.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -273,14 +274,16 @@ def tasks_create(
     terminal: Terminal | None = None,
     catalogue: Any = None,
     prepared: list[Task] | None = None,
+    visit_is_new: bool = False,
 ) -> list[Task]:
     """One task per navigator output entry (``{"code","title","department","person",
     "due","reason"}``); ``person_atena`` maps navigator person ids to atena numbers.
 
     Forms come by procedure code from ``catalogue`` (the one the navigator ran on; by
     default the effective catalogue). ``prepared``: the tasks already built from
-    ``procedures`` by :func:`tasks_prepare`. Emits ``jp.machi.task.created`` per task;
-    a visit with no procedures closes at once.
+    ``procedures`` by :func:`tasks_prepare`. ``visit_is_new``: ``visit`` was opened in
+    the caller's transaction (no one else can see it: it needs no lock). Emits
+    ``jp.machi.task.created`` per task; a visit with no procedures closes at once.
     """
     using = current_tenant_alias()
     if prepared is None:
@@ -295,8 +298,9 @@ def tasks_create(
         tasks.append(task)
     # No savepoint: inside an intake a failure here fails the whole intake anyway.
     with transaction.atomic(using=using, savepoint=False):
-        visit = Visit.objects.using(using).select_for_update().get(pk=visit.pk)
-        created = Task.objects.using(using).bulk_create(tasks)
+        if not visit_is_new:
+            visit = Visit.objects.using(using).select_for_update().get(pk=visit.pk)
+        created = rows_insert(Task, tasks, using=using, returning=True)
         if any(task.pk is None for task in created):  # a backend without RETURNING
             created = list(
                 Task.objects.using(using).filter(visit_id=visit.pk, created_at=now).order_by("id")

@@ -24,7 +24,9 @@ import fcntl
 import os
 import threading
 import time
+from collections.abc import Iterator
 
+from django.db import connections
 from django.db.backends.sqlite3 import base
 
 _registry_lock = threading.Lock()
@@ -84,8 +86,33 @@ def _queue(path: str) -> _WriterQueue:
         return queue
 
 
+@contextlib.contextmanager
+def deferred_begin(using: str) -> Iterator[None]:
+    """Transactions opened in the block on database ``using`` begin (take the writers'
+    queue and SQLite's write lock) at their first statement, not when ``atomic`` is
+    entered: the Python work before it — validating, building rows — runs without
+    holding up the other writers. Opt-in, because code that writes through the raw
+    ``sqlite3`` connection inside ``atomic`` expects the transaction to be open already.
+    No effect on other databases."""
+    connection = connections[using]
+    previous = getattr(connection, "begin_deferred", False)
+    connection.begin_deferred = True
+    try:
+        yield
+    finally:
+        connection.begin_deferred = previous
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_queue: _WriterQueue | None = None
+    begin_deferred = False  # see deferred_begin
+    _begin_pending = False
+
+    def _cursor(self, name: str | None = None):
+        if self._begin_pending:
+            self._begin_pending = False
+            self._begin()
+        return super()._cursor(name)
 
     def _writers(self) -> _WriterQueue | None:
         if self.is_in_memory_db():
@@ -93,6 +120,12 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return _queue(f"{os.path.abspath(str(self.settings_dict['NAME']))}-writers")
 
     def _start_transaction_under_autocommit(self) -> None:
+        if self.begin_deferred:
+            self._begin_pending = True
+            return
+        self._begin()
+
+    def _begin(self) -> None:
         queue = self._writers()
         timeout = float(self.settings_dict.get("OPTIONS", {}).get("timeout", 5))
         if queue is not None and self._writer_queue is None and queue.acquire(timeout):
@@ -109,18 +142,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
             queue.release()
 
     def _commit(self) -> None:
+        self._begin_pending = False
         try:
             super()._commit()
         finally:
             self._leave_queue()
 
     def _rollback(self) -> None:
+        self._begin_pending = False
         try:
             super()._rollback()
         finally:
             self._leave_queue()
 
     def _close(self) -> None:
+        self._begin_pending = False
         try:
             super()._close()
         finally:
