@@ -297,7 +297,9 @@ def _record(
 
 
 def household_create() -> Household:
-    return Household.objects.create(household_number=next_number(kind="household"))
+    household = Household(household_number=next_number(kind="household"))
+    (household,) = rows_insert(Household, [household], using=current_tenant_alias(), returning=True)
+    return household
 
 
 def _new_resident(

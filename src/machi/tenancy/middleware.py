@@ -23,7 +23,18 @@ class TenantMiddleware:
         match = TENANT_PATH.match(request.path_info)
         if match is None:
             return self.get_response(request)
-        municipality = municipality_get(lg_code=match["lg_code"])
+        # A signed-in staff member's own municipality came with them (select_related,
+        # this request): the same row, no second query. Anyone else: look it up.
+        user = getattr(request, "user", None)
+        own = (
+            getattr(user, "municipality", None)
+            if getattr(user, "is_authenticated", False)
+            else None
+        )
+        if own is not None and own.lg_code == match["lg_code"] and own.is_active:
+            municipality = own
+        else:
+            municipality = municipality_get(lg_code=match["lg_code"])
         if municipality is None:
             raise Http404("no such municipality")
         request.municipality = municipality

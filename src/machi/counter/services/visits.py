@@ -201,7 +201,7 @@ def visit_open(
         code = public_code_generate()
         while visits.filter(public_code=code).exists():  # 46 bits: practically never
             code = public_code_generate()
-        visit = visits.create(
+        visit = Visit(
             public_code=code,
             ticket=ticket,
             event_type=event_type,
@@ -213,6 +213,7 @@ def visit_open(
             opened_by_id=opened_by_id,
             opened_by_username=opened_by_username,
         )
+        rows_insert(Visit, [visit], using=using, returning=True)
         detail: dict[str, Any] = {
             "event_type": event_type,
             "event_date": event_date.isoformat(),
