@@ -34,6 +34,19 @@ def _advance(using: str, kind: str, by: int) -> int:
         NumberSequence.objects.using(using).get_or_create(kind=kind)
 
 
+def _taken(using: str, model: type, field: str, candidates: list[str]) -> set[str]:
+    """The ``candidates`` that records (e.g. migrated ones) already use."""
+    quote = connections[using].ops.quote_name
+    marks = ", ".join(["%s"] * len(candidates))
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            f"SELECT {quote(field)} FROM {quote(model._meta.db_table)} "  # noqa: S608
+            f"WHERE {quote(field)} IN ({marks})",
+            candidates,
+        )
+        return {row[0] for row in cursor.fetchall()}
+
+
 def next_numbers(*, kind: str, count: int) -> list[str]:
     """``count`` next unused numbers of ``kind`` in one go (one update, one check of the
     candidates): what :func:`next_number` gives when called ``count`` times."""
@@ -52,10 +65,6 @@ def next_numbers(*, kind: str, count: int) -> list[str]:
                 with_atena_check_digit(str(serial).zfill(SERIAL_DIGITS))
                 for serial in range(last - wanted + 1, last + 1)
             ]
-            taken = set(
-                model.objects.using(using)
-                .filter(**{f"{field}__in": candidates})
-                .values_list(field, flat=True)
-            )
+            taken = _taken(using, model, field, candidates)
             numbers.extend(number for number in candidates if number not in taken)
     return numbers
