@@ -14,7 +14,8 @@ writes 3 residents, their history, search keys, ~20 tasks, outbox events and aud
 entries in one transaction — and the script prints JSON with p50/p95/p99 in ms
 (target: p95 ≤ 100 ms at 20 concurrent clients, DESIGN.md), the CPU milliseconds per
 intake of the server (gunicorn workers) and of this client, and the load average
-(the machine may be shared: read the figures with it).
+(the machine may be shared: read the figures with it). ``--warmup`` intakes (30) go
+first, unmeasured, so that every worker has loaded its code and catalogue.
 """
 
 from __future__ import annotations
@@ -167,6 +168,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
+    parser.add_argument(
+        "--warmup", type=int, default=30,
+        help="intakes posted by all clients at once before measuring, so that every worker "
+        "has loaded its code, catalogue and connections (0: measure from the first)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     data_dir = Path(tempfile.mkdtemp(prefix="machi-bench-intake-"))
@@ -229,7 +235,6 @@ def main() -> None:
 
         latencies: list[float] = []
         failures: list[int] = []
-        counter = iter(range(1, args.requests + 1))
         lock = threading.Lock()
 
         def client() -> None:
@@ -248,13 +253,22 @@ def main() -> None:
                         elapsed if status == 201 else status
                     )
 
+        def run_clients(count: int) -> None:
+            threads = [threading.Thread(target=client) for _ in range(count)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+
+        first = args.requests + 1
+        counter = iter(range(first, first + args.warmup))
+        run_clients(max(args.clients, 4 * args.workers * args.threads))  # every worker busy
+        latencies.clear()
+        failures.clear()
+        counter = iter(range(1, args.requests + 1))
         started = time.perf_counter()
         server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
-        threads = [threading.Thread(target=client) for _ in range(args.clients)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        run_clients(args.clients)
         seconds = time.perf_counter() - started
         server_cpu = cpu_seconds(server.pid) - server_cpu
         client_cpu = time.process_time() - client_cpu
@@ -262,7 +276,7 @@ def main() -> None:
         print(json.dumps({
             "benchmark": "intake_http", "database": args.database, "server": "gunicorn",
             "workers": args.workers, "threads": args.threads, "clients": args.clients,
-            "requests": args.requests, "failed": len(failures),
+            "requests": args.requests, "warmup": args.warmup, "failed": len(failures),
             "failure_statuses": sorted(set(failures)),
             "per_second": round(len(latencies) / seconds, 1),
             "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
