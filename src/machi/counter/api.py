@@ -3,37 +3,17 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Router, Schema, Status
-from ninja.security import SessionAuth
 
 from machi.accounts.roles import Role
+from machi.apiclients.auth import StaffSession
 from machi.audit.services import Terminal
 from machi.counter.services.intake import IntakeError, life_event_confirm
 
 INTAKE_ROLES = (Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
-
-
-class CounterStaff(SessionAuth):
-    """A signed-in staff member (password and TOTP) of the municipality in the URL who
-    works at the counter. API clients with tokens come with the linkage work."""
-
-    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = request.user
-        municipality = getattr(request, "municipality", None)
-        if (
-            user.is_authenticated
-            and user.is_verified()
-            and not user.is_platform_operator
-            and municipality is not None
-            and user.municipality_id == municipality.pk
-            and user.has_role(*INTAKE_ROLES)
-        ):
-            return user
-        return None
 
 
 router = Router(tags=["counter"])
@@ -65,7 +45,7 @@ class IntakeErrorOut(Schema):
 
 @router.post(
     "/{lg_code}/life-events",
-    auth=CounterStaff(),
+    auth=StaffSession(*INTAKE_ROLES),
     response={201: IntakeOut, 400: IntakeErrorOut, 422: IntakeErrorOut},
     summary="ライフイベントの受付（総合窓口）",
 )
