@@ -121,13 +121,15 @@ def _parse(data: Any) -> tuple[dict[str, Any], list[_Person], list[str]]:
     raw_persons = data.get("persons")
     if not isinstance(raw_persons, list) or not raw_persons:
         raise IntakeError("persons: 1人以上必要です")
-    numbers = [p.get("atena_number") for p in raw_persons if isinstance(p, dict)]
-    found = {
-        r.atena_number: r
-        for r in Resident.objects.select_related("household").filter(
-            atena_number__in=[n for n in numbers if n]
-        )
-    }
+    numbers = [n for p in raw_persons if isinstance(p, dict) and (n := p.get("atena_number"))]
+    found = (
+        {
+            r.atena_number: r
+            for r in Resident.objects.select_related("household").filter(atena_number__in=numbers)
+        }
+        if numbers  # a household of newcomers: no query to build
+        else {}
+    )
     persons: list[_Person] = []
     for index, raw in enumerate(raw_persons):
         where = f"persons[{index}]"
