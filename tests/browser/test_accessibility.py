@@ -86,6 +86,11 @@ def test_otp_page_and_home_page_in_japanese_and_english(
     _screenshot(page, "home-en")
     check_page(page, watcher, "home page (en)", lang="en")
 
+    # The language is kept per user: put sakai-clerk back to Japanese for later tests.
+    page.get_by_label("Language").select_option("ja")
+    page.get_by_role("button", name="Switch").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+
 
 def test_enrolment_page(page: Page, base_url, watch, check_page, login_steps, unenrolled_staff):
     watcher = watch(page)
