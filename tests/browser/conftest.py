@@ -523,3 +523,67 @@ def _run_axe(page: Page) -> AxeResult:
 @pytest.fixture(scope="session")
 def run_axe() -> Callable[[Page], AxeResult]:
     return _run_axe
+
+
+# --- page checks: axe-core and the page watcher ---------------------------------------
+
+
+@pytest.fixture
+def check_page(run_axe):
+    def check(page: Page, watcher, where: str, *, lang: str = "ja") -> None:
+        problems = []
+        html_lang = page.evaluate("document.documentElement.getAttribute('lang')")
+        if not html_lang:
+            problems.append("<html> has no lang attribute")
+        elif html_lang != lang:
+            problems.append(f"<html lang={html_lang!r}>, expected {lang!r}")
+        if (h1_count := page.locator("h1").count()) != 1:
+            problems.append(f"{h1_count} <h1> elements, expected exactly one")
+        axe = run_axe(page)
+        if axe.blocking:
+            problems.append(
+                "axe-core violations (serious/critical):\n" + axe.describe(axe.blocking)
+            )
+        if minor := [v for v in axe.violations if v not in axe.blocking]:
+            print(f"\n[{where}] axe-core findings below 'serious':\n{axe.describe(minor)}")
+        problems += watcher.problems()  # CSP, JavaScript errors, foreign requests
+        assert not problems, f"{where} ({page.url}):\n" + "\n".join(problems)
+
+    return check
+
+
+class PageChecks:
+    """axe-core and the page watcher on each page; every finding is kept for the end."""
+
+    def __init__(self, run_axe: Callable, watch: Callable) -> None:
+        self.run_axe = run_axe
+        self.watch = watch
+        self.watchers: dict[int, object] = {}
+        self.problems: list[str] = []
+
+    def watched(self, page: Page) -> Page:
+        self.watchers[id(page)] = self.watch(page)
+        return page
+
+    def check(self, page: Page, where: str) -> None:
+        axe = self.run_axe(page)
+        if axe.blocking:
+            self.problems.append(
+                f"{where} ({page.url}): axe-core (serious/critical):\n{axe.describe(axe.blocking)}"
+            )
+        if minor := [v for v in axe.violations if v not in axe.blocking]:
+            print(f"\n[{where}] axe-core findings below 'serious':\n{axe.describe(minor)}")
+        watcher = self.watchers[id(page)]
+        if found := watcher.problems():
+            self.problems.append(f"{where} ({page.url}):\n" + "\n".join(found))
+        watcher.csp_violations.clear()  # each finding once
+        watcher.page_errors.clear()
+        watcher.foreign_requests.clear()
+
+    def assert_clean(self) -> None:
+        assert not self.problems, "\n\n".join(self.problems)
+
+
+@pytest.fixture
+def checks(run_axe, watch) -> PageChecks:
+    return PageChecks(run_axe, watch)

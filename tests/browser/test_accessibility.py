@@ -12,35 +12,10 @@ import re
 import tempfile
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 # Screenshots to look at (outside the repository): /tmp/machi-screens/*.png
 SCREENS = Path(tempfile.gettempdir()) / "machi-screens"
-
-
-@pytest.fixture
-def check_page(run_axe):
-    def check(page: Page, watcher, where: str, *, lang: str = "ja") -> None:
-        problems = []
-        html_lang = page.evaluate("document.documentElement.getAttribute('lang')")
-        if not html_lang:
-            problems.append("<html> has no lang attribute")
-        elif html_lang != lang:
-            problems.append(f"<html lang={html_lang!r}>, expected {lang!r}")
-        if (h1_count := page.locator("h1").count()) != 1:
-            problems.append(f"{h1_count} <h1> elements, expected exactly one")
-        axe = run_axe(page)
-        if axe.blocking:
-            problems.append(
-                "axe-core violations (serious/critical):\n" + axe.describe(axe.blocking)
-            )
-        if minor := [v for v in axe.violations if v not in axe.blocking]:
-            print(f"\n[{where}] axe-core findings below 'serious':\n{axe.describe(minor)}")
-        problems += watcher.problems()  # CSP, JavaScript errors, foreign requests
-        assert not problems, f"{where} ({page.url}):\n" + "\n".join(problems)
-
-    return check
 
 
 def _screenshot(page: Page, name: str) -> None:

@@ -18,7 +18,6 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -50,43 +49,6 @@ DOCUMENTS = {
     "jidou_teate_nintei_seikyu",
     "visit_summary",
 }
-
-
-class PageChecks:
-    """axe-core and the page watcher on each page; every finding is kept for the end."""
-
-    def __init__(self, run_axe: Callable, watch: Callable) -> None:
-        self.run_axe = run_axe
-        self.watch = watch
-        self.watchers: dict[int, object] = {}
-        self.problems: list[str] = []
-
-    def watched(self, page: Page) -> Page:
-        self.watchers[id(page)] = self.watch(page)
-        return page
-
-    def check(self, page: Page, where: str) -> None:
-        axe = self.run_axe(page)
-        if axe.blocking:
-            self.problems.append(
-                f"{where} ({page.url}): axe-core (serious/critical):\n{axe.describe(axe.blocking)}"
-            )
-        if minor := [v for v in axe.violations if v not in axe.blocking]:
-            print(f"\n[{where}] axe-core findings below 'serious':\n{axe.describe(minor)}")
-        watcher = self.watchers[id(page)]
-        if found := watcher.problems():
-            self.problems.append(f"{where} ({page.url}):\n" + "\n".join(found))
-        watcher.csp_violations.clear()  # each finding once
-        watcher.page_errors.clear()
-        watcher.foreign_requests.clear()
-
-    def assert_clean(self) -> None:
-        assert not self.problems, "\n\n".join(self.problems)
-
-
-@pytest.fixture
-def checks(run_axe, watch) -> PageChecks:
-    return PageChecks(run_axe, watch)
 
 
 @pytest.fixture(scope="module")

@@ -14,43 +14,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 CHIYODA, SAKAI = "131016", "271403"
 NEW_ADDRESS = ("大阪府", "堺市", "堺区南瓦町", "3-1")
-
-
-class PageChecks:
-    def __init__(self, run_axe: Callable, watch: Callable) -> None:
-        self.run_axe, self.watch = run_axe, watch
-        self.watchers: dict[int, object] = {}
-        self.problems: list[str] = []
-
-    def watched(self, page: Page) -> Page:
-        self.watchers[id(page)] = self.watch(page)
-        return page
-
-    def check(self, page: Page, where: str) -> None:
-        axe = self.run_axe(page)
-        if axe.blocking:
-            self.problems.append(f"{where}: axe-core:\n{axe.describe(axe.blocking)}")
-        watcher = self.watchers[id(page)]
-        if found := watcher.problems():
-            self.problems.append(f"{where} ({page.url}):\n" + "\n".join(found))
-        watcher.csp_violations.clear()
-        watcher.page_errors.clear()
-        watcher.foreign_requests.clear()
-
-    def assert_clean(self) -> None:
-        assert not self.problems, "\n\n".join(self.problems)
-
-
-@pytest.fixture
-def checks(run_axe, watch) -> PageChecks:
-    return PageChecks(run_axe, watch)
 
 
 @pytest.fixture(scope="module")
