@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import NinjaAPI, Schema, Status
+from ninja.renderers import JSONRenderer
 
 from machi.tenancy.selectors import database_health
 
+
+class Utf8JSONRenderer(JSONRenderer):
+    """JSON in UTF-8 as it is: Japanese messages stay readable (no \\u escapes)."""
+
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=Utf8JSONRenderer(),
     title="machi API",
     version="1",
     description="machi: 自治体クラウド API",

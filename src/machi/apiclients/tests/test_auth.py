@@ -44,6 +44,8 @@ def test_token_of_a_at_b_is_unknown(path, params, scope, api, make_client, munic
     response = api(token, lg_code=B).get(path, **params)
     assert response.status_code == 401
     assert "この自治体に登録されたトークンではありません" in response.json()["detail"]
+    # Readable as it is (curl, logs of the vendor): UTF-8, not \u escapes.
+    assert "この自治体に登録されたトークン".encode() in response.content
     # Nothing was read in B, and the refusal names no client of B.
     assert audit_entries(B, action__startswith="api.") == []
     assert audit_entries(B, action__startswith="resident.") == []
