@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
+from django.db import router
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django_otp.middleware import OTPMiddleware
+from django_otp.models import Device
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from machi.tenancy.rows import rows_select
 
 LOGIN_AT = "machi_login_at"
 LAST_SEEN = "machi_last_seen"
@@ -40,6 +46,23 @@ def session_start(request: HttpRequest) -> None:
     now = timezone.now().timestamp()
     request.session[LOGIN_AT] = now
     request.session[LAST_SEEN] = now
+
+
+class SecondFactorMiddleware(OTPMiddleware):
+    """django-otp's middleware (``request.user.otp_device``, ``is_verified()``) with the
+    session's device read by one planned statement: this runs on every request."""
+
+    def _device_from_persistent_id(self, persistent_id: str) -> Device | None:
+        label, _, device_id = self._normalize_persistent_id(persistent_id).rpartition("/")
+        try:
+            model = apps.get_model(label)
+            pk = int(device_id)
+        except (ValueError, LookupError):
+            return None
+        if not issubclass(model, Device):
+            return None
+        found = rows_select(model, using=router.db_for_read(model), where="id = %s", params=[pk])
+        return found[0] if found else None
 
 
 class StaffSessionMiddleware:

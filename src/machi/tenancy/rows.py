@@ -1,4 +1,5 @@
-"""Inserting many model rows with little per-row overhead (SQLite).
+"""Inserting many model rows with little per-row overhead (SQLite), and reading a few
+rows on every request without compiling a query each time.
 
 ``bulk_create`` compiles every value of every row through the ORM's insert compiler
 (pre-save, prepare, adapt per field): ~25 µs per row and field group, most of an
@@ -10,6 +11,10 @@ Values are adapted exactly as ``Field.get_db_prep_save`` would (plain strings, i
 and booleans as they are, aware datetimes and dates through the backend's adapters,
 JSON with the field's encoder); any other field or an unexpected value type goes
 through ``get_db_prep_save`` itself. On other databases it is ``bulk_create``.
+
+:func:`rows_select` reads the instances of one model matching a fixed ``WHERE`` clause:
+~20 µs of SQL instead of ~150 µs of building and compiling a queryset. The sign-in path
+(session, staff member, second factor) runs it on every request.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ _IDENTITY = {
 MAX_PARAMS = 999  # SQLite's historic limit on host parameters per statement
 
 _plans: dict[tuple[type[models.Model], bool], tuple[str, list[Callable[[Any], Any]]]] = {}
+_select_plans: dict[tuple[type[models.Model], str, str], tuple[str, list[str], list[Any]]] = {}
 
 
 def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
@@ -154,3 +160,50 @@ def rows_insert(
         obj._state.adding = False
         obj._state.db = using
     return objs
+
+
+def _select_plan(
+    model: type[models.Model], connection: Any, where: str
+) -> tuple[str, list[str], list[Any]]:
+    key = (model, connection.alias, where)
+    plan = _select_plans.get(key)
+    if plan is None:
+        fields = model._meta.concrete_fields
+        quote = connection.ops.quote_name
+        table = model._meta.db_table
+        columns = ", ".join(quote(f.column) for f in fields)
+        sql = f"SELECT {columns} FROM {quote(table)} WHERE {where}"  # noqa: S608 - model metadata and the caller's fixed clause
+        converters = []
+        for field in fields:
+            # What the ORM's compiler applies to a column it selects.
+            column = field.get_col(table)
+            chain = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            converters.append((column, chain) if chain else None)
+        plan = _select_plans[key] = (sql, [f.attname for f in fields], converters)
+    return plan
+
+
+def rows_select(
+    model: type[models.Model], *, using: str, where: str, params: Sequence[Any]
+) -> list[models.Model]:
+    """The instances of ``model`` on database ``using`` matching ``where`` — a fixed SQL
+    condition with ``%s`` placeholders (never built from input: the SQL is planned once
+    per clause). ``params`` must be adapted already (``connection.ops.adapt_*``), as
+    for a raw cursor. Values are converted as the ORM converts them."""
+    connection = connections[using]
+    sql, attnames, converters = _select_plan(model, connection, where)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    instances = []
+    for row in rows:
+        values = list(row)
+        for index, converter in enumerate(converters):
+            if converter is not None:
+                column, chain = converter
+                value = values[index]
+                for convert in chain:
+                    value = convert(value, column, connection)
+                values[index] = value
+        instances.append(model.from_db(using, attnames, values))
+    return instances
