@@ -18,7 +18,7 @@ from machi.audit.models import (
     PlatformAuditEntry,
 )
 from machi.tenancy.context import current_tenant_alias
-from machi.tenancy.rows import rows_insert
+from machi.tenancy.rows import rows_insert, rows_new
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,8 @@ def _append_many(
             seq += 1
             fields = record.fields(seq, now)
             digest = entry_hash(fields, prev_hash)
-            entries.append(entry_model(**fields, prev_hash=prev_hash, entry_hash=digest))
+            fields["prev_hash"], fields["entry_hash"] = prev_hash, digest
+            entries.append(rows_new(entry_model, fields))
             prev_hash = digest
         created = rows_insert(entry_model, entries, using=using, returning=True)
         with connection.cursor() as cursor:

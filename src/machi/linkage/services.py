@@ -29,7 +29,7 @@ from machi.linkage.webhooks import (
     verification_event,
 )
 from machi.tenancy.context import current_lg_code, current_tenant_alias
-from machi.tenancy.rows import rows_insert
+from machi.tenancy.rows import rows_insert, rows_new
 
 
 @dataclass(frozen=True)
@@ -88,13 +88,16 @@ def outbox_append_many(*, events: list[NewEvent]) -> list[OutboxEvent]:
         return rows_insert(
             OutboxEvent,
             [
-                OutboxEvent(
-                    seq=first + offset,
-                    type=event.type,
-                    source=source,
-                    subject=event.subject,
-                    time=event.time or now,
-                    data=event.data,
+                rows_new(
+                    OutboxEvent,
+                    {
+                        "seq": first + offset,
+                        "type": event.type,
+                        "source": source,
+                        "subject": event.subject,
+                        "time": event.time or now,
+                        "data": event.data,
+                    },
                 )
                 for offset, event in enumerate(events)
             ],

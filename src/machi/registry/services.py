@@ -31,7 +31,7 @@ from machi.registry.mynumber import my_number_seal
 from machi.registry.numbers import next_number, next_numbers
 from machi.registry.relationships import HOUSEHOLDER, validate_relationship
 from machi.tenancy.context import current_tenant_alias
-from machi.tenancy.rows import rows_insert
+from machi.tenancy.rows import rows_insert, rows_new
 
 
 class RegistryError(ValidationError):
@@ -154,7 +154,10 @@ def resident_key_rows(resident: Resident) -> list[ResidentKey]:
         alias_kana=resident.alias_kana,
         name_alphabet=resident.name_alphabet,
     )
-    return [ResidentKey(resident=resident, key=key, raw=raw[:200]) for key, raw in keys.items()]
+    return [
+        rows_new(ResidentKey, {"resident": resident, "key": key, "raw": raw[:200]})
+        for key, raw in keys.items()
+    ]
 
 
 def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
@@ -246,16 +249,16 @@ def _record(
     the search keys of a new resident, built before the transaction."""
     after = _snapshot(resident)
     changes = _diff(before, after)
-    history = ResidentHistory(
-        resident=resident,
-        change=change,
-        changes=changes,
-        effective_on=filing.effective,
-        filed_on=filing.filed_on,
-        filing_kind=filing.filing_kind,
-        staff_id=getattr(filing.actor, "pk", None),
-        staff_username=getattr(filing.actor, "username", "") or "",
-    )
+    history = rows_new(ResidentHistory, {
+        "resident": resident,
+        "change": change,
+        "changes": changes,
+        "effective_on": filing.effective,
+        "filed_on": filing.filed_on,
+        "filing_kind": filing.filing_kind,
+        "staff_id": getattr(filing.actor, "pk", None),
+        "staff_username": getattr(filing.actor, "username", "") or "",
+    })  # fmt: skip
     pending.histories.append(history)
     name_fields = {"name", "kana", "former_surname", "former_surname_kana", "alias"}
     if key_rows is not None:
@@ -375,7 +378,10 @@ def _active(residents: Iterable[Resident]) -> list[Resident]:
 
 
 def _atomic():
-    return transaction.atomic(using=current_tenant_alias())
+    # Inside a filing batch a refused change fails the caller's whole transaction (no
+    # savepoint to roll back to): the batch may hold rows of the change already.
+    # Elsewhere a caller may catch the refusal and carry on.
+    return transaction.atomic(using=current_tenant_alias(), savepoint=_batch.get() is None)
 
 
 def resident_register_birth(*, person: Person, household: Household, filing: Filing) -> Resident:

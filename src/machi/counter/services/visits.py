@@ -42,7 +42,7 @@ from machi.counter.models.visits import TASK_PENDING
 from machi.linkage.services import NewEvent, outbox_append
 from machi.registry.services import filing_batch
 from machi.tenancy.context import current_lg_code, current_tenant_alias
-from machi.tenancy.rows import rows_insert
+from machi.tenancy.rows import rows_insert, rows_new
 
 # Easy to read aloud and type: no 0/O, 1/I/L, 5/S, 8/B, 2/Z.
 CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
@@ -260,18 +260,18 @@ def tasks_prepare(*, procedures: list[dict], catalogue: Any = None) -> list[Task
             )
         person = entry.get("person")
         tasks.append(
-            Task(
-                procedure_code=code,
-                title=str(entry.get("title") or code),
-                department=department,
-                department_name=departments.get(department, department),
-                person_label=str(person or ""),
-                due=_due(entry.get("due")),
-                reason=str(entry.get("reason") or ""),
-                forms=list(forms.get(code, ())),
-                status=TaskStatus.OPEN,
-            )
-        )
+            rows_new(Task, {
+                "procedure_code": code,
+                "title": str(entry.get("title") or code),
+                "department": department,
+                "department_name": departments.get(department, department),
+                "person_label": str(person or ""),
+                "due": _due(entry.get("due")),
+                "reason": str(entry.get("reason") or ""),
+                "forms": list(forms.get(code, ())),
+                "status": TaskStatus.OPEN,
+            })
+        )  # fmt: skip
     return tasks
 
 

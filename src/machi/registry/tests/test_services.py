@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connections
+from django.db import connections, transaction
 
 from machi.audit.models import AuditEntry
 from machi.japanese import is_valid_atena_number
@@ -15,6 +15,7 @@ from machi.registry.services import (
     Address,
     Filing,
     RegistryError,
+    filing_batch,
     household_change,
     resident_change_name,
     resident_move_out,
@@ -151,6 +152,44 @@ def test_household_split_and_new_householder(move_in):
     )
     wife.refresh_from_db()
     assert wife.relationship == "世帯主"
+
+
+def test_a_refusal_outside_a_batch_leaves_the_callers_transaction_usable(move_in):
+    head, wife = move_in(
+        [person("小林 父", "コバヤシ チチ"), person("小林 母", "コバヤシ ハハ", relationship="妻")]
+    )
+    alias = connections[Resident.objects.db].alias
+    with transaction.atomic(using=alias):
+        with pytest.raises(RegistryError, match="世帯主は1人"):
+            household_change(
+                relationships={wife: "世帯主"}, household=head.household, filing=FILING
+            )
+        assert not transaction.get_rollback(using=alias)  # rolled back to its savepoint
+        assert Resident.objects.filter(pk=head.pk).exists()
+
+
+def test_a_refusal_inside_a_batch_fails_the_whole_transaction(move_in):
+    """The batch may hold rows of the refused change: nothing of it may commit."""
+    head, wife = move_in(
+        [person("小林 父", "コバヤシ チチ"), person("小林 母", "コバヤシ ハハ", relationship="妻")]
+    )
+    alias = connections[Resident.objects.db].alias
+    before = ResidentHistory.objects.count()
+    refused = pytest.raises(RegistryError, match="世帯主は1人")
+    with refused, transaction.atomic(using=alias), filing_batch():
+        resident_change_name(
+            resident=head, name="小林 一", kana="コバヤシ ハジメ", reason="marriage", filing=FILING
+        )
+        try:
+            household_change(
+                relationships={wife: "世帯主"}, household=head.household, filing=FILING
+            )
+        except RegistryError:
+            assert transaction.get_rollback(using=alias)
+            raise
+    assert ResidentHistory.objects.count() == before
+    head.refresh_from_db()
+    assert head.name == "小林 父"
 
 
 def test_name_change_keeps_former_surname_searchable(move_in):

@@ -18,7 +18,7 @@ from machi.japanese import parse_date
 from machi.linkage.models import OutboxEvent
 from machi.registry.models import Household, Resident, ResidentHistory, ResidentKey
 from machi.tenancy.context import current_tenant_alias, tenant_context
-from machi.tenancy.rows import rows_insert
+from machi.tenancy.rows import rows_insert, rows_new
 from machi.tenancy.sqlite3.base import deferred_begin
 from machi.tenancy.tests.test_sqlite_writers import (  # noqa: F401 - fixture
     ALIAS,
@@ -216,3 +216,59 @@ def test_a_deferred_transaction_is_still_all_or_nothing(writers_db):  # noqa: F8
     assert done.is_set()
     assert _values() == [3]
     assert connections[ALIAS].begin_deferred is False
+
+
+def _attributes(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+@pytest.mark.django_db(databases="__all__")
+def test_rows_new_makes_what_the_constructor_makes():
+    jst = datetime.timezone(datetime.timedelta(hours=9))
+    with tenant_context("131016"):
+        using = current_tenant_alias()
+        household = Household.objects.create(household_number="99999998")
+        visit = Visit.objects.create(
+            public_code="TEST-TEST-T2", event_type="move_in", event_date=datetime.date(2026, 4, 3),
+            opened_at=NOW,
+        )  # fmt: skip
+        unsaved = _objects(3, household, visit, None)[Resident]
+        cases = [
+            (ResidentKey, {"resident": unsaved, "key": "タカハシヨシコ", "raw": "髙橋"}),
+            (ResidentHistory, {
+                "resident": unsaved, "change": "move_in", "changes": {"name": [None, "髙橋"]},
+                "effective_on": parse_date("令和8年4月3日"), "filed_on": datetime.date(2026, 4, 3),
+                "filing_kind": "filing", "staff_id": None, "staff_username": "",
+            }),
+            (Task, {
+                "visit_id": visit.pk, "procedure_code": "kokuho", "title": "国保",
+                "department": "hoken", "forms": ["kokuho_shutoku"], "status": TaskStatus.OPEN,
+                "due": datetime.date(2026, 4, 17), "created_at": NOW.astimezone(jst),
+            }),
+            (OutboxEvent, {
+                "seq": 30_000_000, "type": "jp.machi.test", "source": "/municipalities/131016",
+                "subject": "S1", "time": NOW, "data": {"n": 1},
+            }),
+        ]  # fmt: skip
+        for model, values in cases:
+            built, expected = rows_new(model, values), model(**values)
+            got, want = _attributes(built), _attributes(expected)
+            for name in ("event_id", "created_at", "recorded_at"):  # defaults made per call
+                if name not in values and name in want:
+                    assert type(got.pop(name)) is type(want.pop(name))
+            assert got == want, model.__name__
+            assert built._state.adding and built._state.db is None
+            if "resident" in values:
+                assert built.resident is unsaved  # cached, no query: it has no pk yet
+        unsaved.save()
+        for model, values in cases:
+            (fast,) = rows_insert(model, [rows_new(model, values)], using=using, returning=True)
+            fast_row = _stored(model, fast.pk)
+            fast.delete()  # the same row again (unique keys) through the ORM
+            (orm,) = model.objects.using(using).bulk_create([model(**values)])
+            orm_row = _stored(model, orm.pk)
+            for name in ("seq", "event_id", "recorded_at"):
+                fast_row.pop(name, None), orm_row.pop(name, None)
+            assert fast_row == orm_row, model.__name__
+        with pytest.raises(TypeError, match="no field nonsense"):
+            rows_new(OutboxEvent, {"type": "jp.machi.test", "nonsense": 1})
