@@ -1,8 +1,9 @@
 """The procedure catalogue: schema, loading, merging an override, validation.
 
-A catalogue document (YAML or JSON) has three top-level keys::
+A catalogue document (YAML or JSON) has four top-level keys::
 
     departments:  {code: display name, …}       # the default lists DOMAIN §6's nine
+    places:       {code: where its counter is, …}  # printed on the visit summary
     closed_days:  [YYYY-MM-DD, …]                # the municipality's extra closed days
     procedures:   [entry, …]
 
@@ -20,11 +21,14 @@ An entry::
     reason: 65歳以上（法定年齢 {legal_age}歳）の転入のため介護保険の資格を取得します
     variants:                          # optional, per event: applies_to, condition, due, reason
       move_out: {due: null}
+    bring: [介護保険受給資格証明書]      # optional: what the resident brings (持ち物)
+    bring_from_abroad: [パスポート]      # optional: instead of bring for a move from abroad
 
 A municipality's override file has the same keys; its ``procedures`` entries replace
 the named fields of the default entry with the same code (``variants`` is replaced
 whole), ``disabled: true`` removes an entry, and a new code adds one (then every
-field is needed). ``departments`` renames or adds departments.
+field is needed). ``departments`` renames or adds departments; ``places`` sets or
+replaces the place of a department (a department without one has no place).
 
 Everything is validated before a catalogue is built: every problem is collected, each
 naming its entry (``procedures[12] (kaigo.enroll): condition: …``).
@@ -98,14 +102,24 @@ _IDENT = re.compile(r"^[a-z][a-z0-9_]*$")
 _DUE = re.compile(r"^\+(\d{1,3})$")
 _ANSWER_REF = re.compile(r"\banswers\s*\.\s*([A-Za-z_]\w*)|\banswers\s*\[\s*[\"'](\w+)[\"']\s*\]")
 
-_TOP_KEYS = frozenset({"departments", "closed_days", "procedures"})
+_TOP_KEYS = ("departments", "places", "closed_days", "procedures")
 _ENTRY_FIELDS = (
     "code", "title", "department", "events", "applies_to", "condition", "due", "forms",
-    "reason", "variants",
+    "reason", "variants", "bring", "bring_from_abroad",
 )  # fmt: skip
 _VARIANT_FIELDS = frozenset({"applies_to", "condition", "due", "reason"})
 _REQUIRED = ("title", "department", "events", "applies_to", "reason")
-_DEFAULTS: dict[str, Any] = {"condition": "true", "due": None, "forms": [], "variants": {}}
+_DEFAULTS: dict[str, Any] = {
+    "condition": "true",
+    "due": None,
+    "forms": [],
+    "variants": {},
+    "bring": [],
+    "bring_from_abroad": None,
+}
+
+#: The longest place or 持ち物 text (one cell of the printed visit summary).
+MAX_TEXT = 100
 
 #: The answers of the counter's questions that every catalogue knows (missing → false).
 BASE_ANSWERS = frozenset({"has_dog", "wants_seal_registration", "owns_real_estate"})
@@ -145,6 +159,15 @@ class Entry:
     reason: str
     variants: dict[str, dict[str, Any]]
     source: str
+    bring: tuple[str, ...] = ()  # what the resident brings (持ち物)
+    bring_from_abroad: tuple[str, ...] | None = None  # instead of bring, from abroad
+
+    def what_to_bring(self, *, from_abroad: bool = False) -> tuple[str, ...]:
+        """The 持ち物 of this procedure (``bring_from_abroad`` for a move from abroad
+        when the entry has one)."""
+        if from_abroad and self.bring_from_abroad is not None:
+            return self.bring_from_abroad
+        return self.bring
 
     def rule_for(self, event: str) -> dict[str, Any]:
         """applies_to, condition, due and reason on ``event`` (the variant applied)."""
@@ -164,6 +187,7 @@ class Catalogue:
     rules: dict[str, tuple[Rule, ...]]  # by event type
     closed_days: frozenset[datetime.date]
     answer_keys: frozenset[str]
+    places: dict[str, str] = field(default_factory=dict)  # department code → its counter
 
     @property
     def department_order(self) -> dict[str, int]:
@@ -201,9 +225,7 @@ def load_document(text: str, *, name: str = "catalogue") -> dict[str, Any]:
     if document is None:
         return {}
     if not isinstance(document, dict):
-        raise CatalogueError(
-            f"{name}: 最上位は departments / closed_days / procedures の対応表です"
-        )
+        raise CatalogueError(f"{name}: 最上位は {' / '.join(_TOP_KEYS)} の対応表です")
     return document
 
 
@@ -248,6 +270,33 @@ def _departments(
         else:
             result[code] = name.strip()
     return result
+
+
+def _places(document: dict[str, Any], base: dict[str, str], errors: list[str]) -> dict[str, str]:
+    """``base`` with the document's places set (department codes checked later, once
+    every department is known)."""
+    raw = document.get("places")
+    result = dict(base)
+    if raw is None:
+        return result
+    if not isinstance(raw, dict):
+        errors.append("places: 「課のコード: 窓口の場所」の対応表で書いてください")
+        return result
+    for code, place in raw.items():
+        if not isinstance(place, str) or not place.strip():
+            errors.append(f"places.{code}: 窓口の場所を文字列で書いてください")
+        elif len(place.strip()) > MAX_TEXT:
+            errors.append(f"places.{code}: {MAX_TEXT}文字以内で書いてください")
+        else:
+            result[code] = place.strip()
+    return result
+
+
+def _unknown_places(places: dict[str, str], departments: dict[str, str], errors: list[str]) -> None:
+    known = ", ".join(departments)
+    for code in places:
+        if code not in departments:
+            errors.append(f"places.{code}: 未知の課 '{code}'（既知の課: {known}）")
 
 
 def _closed_days(document: dict[str, Any], errors: list[str]) -> frozenset[datetime.date]:
@@ -311,14 +360,15 @@ def build_catalogue(default: dict[str, Any], override: dict[str, Any] | None = N
     """
     errors: list[str] = []
     for name, document in (("default", default), ("override", override or {})):
-        unknown = set(document) - _TOP_KEYS
+        unknown = set(document) - set(_TOP_KEYS)
         if unknown:
             keys = ", ".join(sorted(map(str, unknown)))
-            errors.append(f"未知の項目 {keys}（使える項目: departments, closed_days, procedures）")
+            errors.append(f"未知の項目 {keys}（使える項目: {', '.join(_TOP_KEYS)}）")
             if name == "default":
                 raise CatalogueError(errors)
 
     departments = _departments(default, {}, errors)
+    places = _places(default, {}, errors)
     closed_days = _closed_days(default, errors)
     merged: dict[str, tuple[str, dict[str, Any]]] = {}
     for index, item in _procedures(default, errors):
@@ -327,11 +377,14 @@ def build_catalogue(default: dict[str, Any], override: dict[str, Any] | None = N
                 _label(index, item),
                 {k: v for k, v in item.items() if k != "disabled"},
             )
+    _unknown_places(places, departments, errors)
     if errors:  # the default file itself is broken
         raise CatalogueError(errors)
 
     if override:
         departments = _departments(override, departments, errors)
+        places = _places(override, places, errors)
+        _unknown_places(places, departments, errors)
         closed_days = closed_days | _closed_days(override, errors)
         for index, item in _procedures(override, errors):
             label = _label(index, item)
@@ -378,6 +431,7 @@ def build_catalogue(default: dict[str, Any], override: dict[str, Any] | None = N
         rules={event: tuple(found) for event, found in rules.items()},
         closed_days=closed_days,
         answer_keys=frozenset(answer_keys),
+        places=places,
     )
     _trial_run(catalogue, errors)
     if errors:
@@ -459,6 +513,12 @@ def _entry(
         clean_variants[event] = {
             k: (_normalise_due(v) if k == "due" else v) for k, v in variant.items()
         }
+    bring = _texts(label, "bring", values["bring"], errors)
+    bring_from_abroad = (
+        None
+        if values["bring_from_abroad"] is None
+        else _texts(label, "bring_from_abroad", values["bring_from_abroad"], errors)
+    )
     if len(errors) > before:
         return None
     return Entry(
@@ -473,7 +533,27 @@ def _entry(
         reason=values["reason"],
         variants=clean_variants,
         source=label,
+        bring=bring,
+        bring_from_abroad=bring_from_abroad,
     )
+
+
+def _texts(label: str, name: str, value: Any, errors: list[str]) -> tuple[str, ...]:
+    """A list of non-empty strings of at most MAX_TEXT characters (持ち物)."""
+    if value is None:
+        value = []
+    if not isinstance(value, list):
+        errors.append(f"{label}: {name}: 持ち物を文字列のリストで書いてください")
+        return ()
+    result = []
+    for i, item in enumerate(value):
+        if not isinstance(item, str) or not item.strip():
+            errors.append(f"{label}: {name}[{i}]: 空でない文字列で書いてください")
+        elif len(item.strip()) > MAX_TEXT:
+            errors.append(f"{label}: {name}[{i}]: {MAX_TEXT}文字以内で書いてください")
+        else:
+            result.append(item.strip())
+    return tuple(result)
 
 
 def _normalise_due(value: Any) -> Any:
