@@ -192,6 +192,16 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
+# Webhook delivery history, pruned hourly by the linkage worker (`machi linkage prune`):
+# delivered deliveries after this many days, dead letters after the longer second limit
+# (counted from delivery / giving up; 0 = keep for ever). Pending ones are never deleted.
+MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS = int(
+    os.environ.get("MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS") or 30
+)
+MACHI_WEBHOOK_DEAD_RETENTION_DAYS = int(os.environ.get("MACHI_WEBHOOK_DEAD_RETENTION_DAYS") or 180)
+if MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS < 0 or MACHI_WEBHOOK_DEAD_RETENTION_DAYS < 0:
+    raise ValueError("MACHI_WEBHOOK_*_RETENTION_DAYS must be 0 (keep for ever) or more days")
+
 # Security headers. Everything is served from the project itself: no CDN.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {

@@ -14,6 +14,11 @@ One cycle, for each municipality:
    therefore not sent while an earlier one of the same subject is pending; other
    subjects go on in parallel. A dead letter is no longer pending and blocks nothing.
 
+About once an hour per municipality (``prune_interval``; at most one municipality per
+cycle, the first soon after start) old delivered deliveries and old dead letters are
+deleted (``services.deliveries_prune``), at most ``prune_max_batches`` batches per
+cycle: a large backlog is worked off over the next cycles without holding up delivery.
+
 Only the main thread touches the database; the pool does HTTP only. Nothing is marked
 delivered before the receiver answered 2xx, so a worker killed at any moment loses
 nothing: leased deliveries are sent again when their lease runs out (at-least-once).
@@ -36,6 +41,7 @@ from django.db import connections, transaction
 from django.db.models import Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone
 
+from machi.audit.services import Terminal
 from machi.linkage.events import event_type_matches
 from machi.linkage.models import (
     Delivery,
@@ -45,12 +51,14 @@ from machi.linkage.models import (
     Subscription,
 )
 from machi.linkage.sealing import secret_open
+from machi.linkage.services import deliveries_prune
 from machi.linkage.webhooks import SendResult, body_of, send
 from machi.tenancy.context import current_tenant_alias, tenant_context
 
 logger = logging.getLogger("machi.linkage.worker")
 
 SCHEDULE_BATCH = 5000
+WORKER_TERMINAL = Terminal(ip_address="", user_agent="machi linkage worker")
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,7 @@ class WorkerStats:
     failed: int = 0
     dead: int = 0
     scheduled: int = 0
+    pruned: int = 0
 
 
 class DeliveryWorker:
@@ -121,6 +130,8 @@ class DeliveryWorker:
         claim_limit: int = 200,
         on_result: Callable[[str, int, SendResult], None] | None = None,
         on_cycle: Callable[[DeliveryWorker], None] | None = None,
+        prune_interval: float | None = 3600.0,
+        prune_max_batches: int = 5,
     ) -> None:
         self.fixed_lg_codes = list(lg_codes) if lg_codes is not None else None
         self.threads = threads
@@ -131,6 +142,9 @@ class DeliveryWorker:
         self.claim_limit = claim_limit
         self.on_result = on_result
         self.on_cycle = on_cycle
+        self.prune_interval = prune_interval  # seconds; None or 0: never prune
+        self.prune_max_batches = prune_max_batches
+        self._pruned_at: dict[str, float] = {}  # time.monotonic() of the last prune
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook")
         self.tenants: dict[str, _TenantState] = {}
         self.stats = WorkerStats()
@@ -193,6 +207,7 @@ class DeliveryWorker:
             self._close_broken_connections()
             self._stopping.wait(1)
             return
+        pruned = False
         for lg_code in lg_codes:
             try:
                 with tenant_context(lg_code):
@@ -201,6 +216,9 @@ class DeliveryWorker:
                         continue
                     self._schedule(lg_code)
                     self._claim_and_send(lg_code)
+                    if not pruned and self._prune_due(lg_code):
+                        pruned = True
+                        self._prune(lg_code)
             except Exception:
                 if raise_errors:
                     raise
@@ -247,6 +265,20 @@ class DeliveryWorker:
         return False
 
     # --- steps ------------------------------------------------------------------
+
+    def _prune_due(self, lg_code: str) -> bool:
+        if not self.prune_interval:
+            return False
+        last = self._pruned_at.get(lg_code)
+        return last is None or time.monotonic() - last >= self.prune_interval
+
+    def _prune(self, lg_code: str) -> None:
+        """Old deliveries away (no queries at all until the interval has passed)."""
+        self._pruned_at[lg_code] = time.monotonic()  # a failing prune waits an interval
+        counts = deliveries_prune(max_batches=self.prune_max_batches, terminal=WORKER_TERMINAL)
+        self.stats.pruned += counts.total
+        if counts.more:  # a backlog: go on next cycle
+            self._pruned_at[lg_code] -= self.prune_interval or 0
 
     def _state(self, lg_code: str) -> _TenantState:
         return self.tenants.setdefault(lg_code, _TenantState())

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, transaction
 from django.utils import timezone
@@ -252,3 +253,136 @@ def delivery_resend(
                 detail={"deliveries": resent[:1000], "count": count},
             )
     return count
+
+
+# --- Retention of delivery history --------------------------------------------------
+
+PRUNE_BATCH = 1000
+
+
+@dataclass(frozen=True)
+class PruneCounts:
+    """What one ``deliveries_prune`` removed (or, in a dry run, would remove).
+
+    ``more`` is true when ``max_batches`` stopped it before everything due was gone.
+    """
+
+    delivered: int = 0
+    dead: int = 0
+    batches: int = 0
+    more: bool = False
+    dry_run: bool = False
+
+    @property
+    def total(self) -> int:
+        return self.delivered + self.dead
+
+    def as_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _prune_rows(status: str, days: int, now: datetime):
+    """Deliveries of ``status`` older than ``days`` (none when ``days`` is 0: kept for ever).
+
+    Delivered rows are aged by ``delivered_at``, dead letters by ``dead_at``. The
+    condition on ``next_attempt_at`` adds nothing to the result (an attempt is only made
+    once it is due, so ``next_attempt_at`` ≤ ``delivered_at`` / ``dead_at``) but lets the
+    database read the existing (status, next_attempt_at) index instead of every row.
+    """
+    if days <= 0:
+        return None
+    cutoff = now - timedelta(days=days)
+    stamp = "delivered_at" if status == DeliveryStatus.DELIVERED else "dead_at"
+    return Delivery.objects.filter(
+        status=status, next_attempt_at__lt=cutoff, **{f"{stamp}__lt": cutoff}
+    ).order_by("next_attempt_at")
+
+
+def deliveries_prune(
+    *,
+    now: datetime | None = None,
+    dry_run: bool = False,
+    batch_size: int | None = None,
+    max_batches: int | None = None,
+    actor: Any = None,
+    terminal: Terminal | None = None,
+) -> PruneCounts:
+    """Delete the municipality's old webhook deliveries; returns the counts.
+
+    Delivered deliveries go after ``MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS`` (default
+    30), dead letters after ``MACHI_WEBHOOK_DEAD_RETENTION_DAYS`` (default 180): an
+    operator must still see and resend them. Pending deliveries (failing ones
+    included) are never deleted; the outbox events stay (the pull feed reads them).
+    Rows go ``batch_size`` per transaction, so a large backlog never holds SQLite's
+    write lock for long; ``max_batches`` stops early (``more`` tells). One audit entry
+    per run with the counts (also when nothing was due: the record that the retention
+    ran); a dry run counts, deletes nothing and is not audited.
+    """
+    now = now or timezone.now()
+    batch_size = batch_size or PRUNE_BATCH
+    using = current_tenant_alias()
+    plans = [
+        (DeliveryStatus.DELIVERED, settings.MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS),
+        (DeliveryStatus.DEAD, settings.MACHI_WEBHOOK_DEAD_RETENTION_DAYS),
+    ]
+    if dry_run:
+        counts = {}
+        for status, days in plans:
+            rows = _prune_rows(status, days, now)
+            counts[status] = rows.using(using).count() if rows is not None else 0
+        return PruneCounts(
+            delivered=counts[DeliveryStatus.DELIVERED],
+            dead=counts[DeliveryStatus.DEAD],
+            dry_run=True,
+        )
+    deleted = {DeliveryStatus.DELIVERED: 0, DeliveryStatus.DEAD: 0}
+    batches = 0
+    more = False
+    for status, days in plans:
+        rows = _prune_rows(status, days, now)
+        if rows is None:
+            continue
+        while True:
+            if max_batches is not None and batches >= max_batches:
+                more = rows.using(using).exists()
+                break
+            with transaction.atomic(using=using):
+                # On PostgreSQL a second worker pruning at the same time skips these rows.
+                ids = list(
+                    rows.using(using)
+                    .select_for_update(skip_locked=True)
+                    .values_list("pk", flat=True)[:batch_size]
+                )
+                if ids:
+                    Delivery.objects.using(using).filter(pk__in=ids).delete()
+            if not ids:
+                break
+            batches += 1
+            deleted[status] += len(ids)
+            if len(ids) < batch_size:
+                break
+        if more:
+            break
+    counts = PruneCounts(
+        delivered=deleted[DeliveryStatus.DELIVERED],
+        dead=deleted[DeliveryStatus.DEAD],
+        batches=batches,
+        more=more,
+    )
+    with transaction.atomic(using=using):
+        audit_append(
+            action="delivery.pruned",
+            actor=actor,
+            object_type="delivery",
+            function="linkage.deliveries_prune",
+            terminal=terminal,
+            detail={
+                "delivered": counts.delivered,
+                "dead": counts.dead,
+                "batches": counts.batches,
+                "more": counts.more,
+                "delivered_retention_days": plans[0][1],
+                "dead_retention_days": plans[1][1],
+            },
+        )
+    return counts

@@ -1,10 +1,13 @@
-"""`machi linkage worker|status`: the webhook delivery worker and subscription health.
+"""`machi linkage worker|status|prune`: the webhook delivery worker, subscription health,
+and the retention of delivery history.
 
 worker  [--tenant CODE …] [--threads 8] [--poll 0.1] [--timeout 10]
         long-running; serves every municipality (or those named); safe to kill at any
         moment (nothing is lost; at worst an event is delivered twice)
 status  [--tenant CODE] [--json]   per subscription: lag in events and seconds,
         pending, failing, dead letters
+prune   [--tenant CODE] [--dry-run] [--json]   delete delivered deliveries and dead
+        letters older than their retention (the worker does it hourly by itself)
 """
 
 from __future__ import annotations
@@ -14,9 +17,12 @@ import signal
 import time
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from machi.audit.services import CLI_TERMINAL
 from machi.linkage.delivery import DeliveryWorker
+from machi.linkage.services import deliveries_prune
 from machi.linkage.webhook_selectors import subscriptions_health
 from machi.tenancy.context import tenant_context
 from machi.tenancy.databases import UnknownTenantError
@@ -38,12 +44,21 @@ class Command(BaseCommand):
         status = sub.add_parser("status", help="lag, failures and dead letters")
         status.add_argument("--tenant", metavar="LG_CODE")
         status.add_argument("--json", action="store_true")
+        prune = sub.add_parser("prune", help="delete old delivered deliveries and dead letters")
+        prune.add_argument("--tenant", metavar="LG_CODE")
+        prune.add_argument("--dry-run", action="store_true", help="count only, delete nothing")
+        prune.add_argument("--json", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["action"] == "worker":
-            self.worker(options)
-        else:
-            self.status(options)
+        getattr(self, options["action"])(options)
+
+    @staticmethod
+    def _lg_codes(options: dict[str, Any]) -> list[str]:
+        if options["tenant"]:
+            return [options["tenant"]]
+        from machi.tenancy.models import Municipality
+
+        return list(Municipality.objects.order_by("lg_code").values_list("lg_code", flat=True))
 
     def worker(self, options: dict[str, Any]) -> None:
         if options["threads"] < 1 or options["poll"] <= 0 or options["timeout"] <= 0:
@@ -64,7 +79,7 @@ class Command(BaseCommand):
                 s = worker.stats
                 self.stdout.write(
                     f"delivered {s.delivered}, failed attempts {s.failed}, dead {s.dead}, "
-                    f"scheduled {s.scheduled}"
+                    f"scheduled {s.scheduled}, pruned {s.pruned}"
                 )
                 self.stdout.flush()
 
@@ -89,18 +104,11 @@ class Command(BaseCommand):
         s = worker.stats
         self.stdout.write(
             f"webhook worker stopped: delivered {s.delivered}, failed attempts {s.failed}, "
-            f"dead {s.dead}, scheduled {s.scheduled}"
+            f"dead {s.dead}, scheduled {s.scheduled}, pruned {s.pruned}"
         )
 
     def status(self, options: dict[str, Any]) -> None:
-        if options["tenant"]:
-            lg_codes = [options["tenant"]]
-        else:
-            from machi.tenancy.models import Municipality
-
-            lg_codes = list(
-                Municipality.objects.order_by("lg_code").values_list("lg_code", flat=True)
-            )
+        lg_codes = self._lg_codes(options)
         report: dict[str, list[dict[str, Any]]] = {}
         for lg_code in lg_codes:
             try:
@@ -120,3 +128,31 @@ class Command(BaseCommand):
                     f"{r['lag_seconds']:.1f}秒, 未配信 {r['pending']}, 失敗中 {r['failing']}, "
                     f"配信不能 {r['dead']}"
                 )
+
+    def prune(self, options: dict[str, Any]) -> None:
+        delivered_days = settings.MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS
+        dead_days = settings.MACHI_WEBHOOK_DEAD_RETENTION_DAYS
+        report: dict[str, dict[str, Any]] = {}
+        for lg_code in self._lg_codes(options):
+            try:
+                with tenant_context(lg_code):
+                    counts = deliveries_prune(dry_run=options["dry_run"], terminal=CLI_TERMINAL)
+            except UnknownTenantError as error:
+                raise CommandError(str(error)) from error
+            report[lg_code] = counts.as_json()
+        if options["json"]:
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
+            return
+
+        def days(n: int) -> str:
+            return f"{n}日" if n else "無期限"
+
+        self.stdout.write(
+            f"保存期間: 配信済み {days(delivered_days)}, 配信不能 {days(dead_days)}"
+            + ("（試行のみ、削除しません）" if options["dry_run"] else "")
+        )
+        verb = "削除対象" if options["dry_run"] else "削除"
+        for lg_code, c in report.items():
+            self.stdout.write(
+                f"{lg_code}: {verb} 配信済み {c['delivered']}件, 配信不能 {c['dead']}件"
+            )
