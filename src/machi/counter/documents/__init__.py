@@ -8,14 +8,11 @@ visit summary (本日の手続きのご案内, with a QR code to the public stat
 """
 
 from machi.counter.documents.forms import (
-    DEPARTMENT_PLACES,
     MY_NUMBER_BOX,
     TITLES,
-    WHAT_TO_BRING,
     Document,
     DocumentNotFound,
     visit_documents,
-    what_to_bring,
 )
 from machi.counter.documents.render import (
     LocalOnlyURLFetcher,
@@ -25,10 +22,8 @@ from machi.counter.documents.render import (
 )
 
 __all__ = [
-    "DEPARTMENT_PLACES",
     "MY_NUMBER_BOX",
     "TITLES",
-    "WHAT_TO_BRING",
     "Document",
     "DocumentNotFound",
     "LocalOnlyURLFetcher",
@@ -36,5 +31,4 @@ __all__ = [
     "document_render",
     "html_to_pdf",
     "visit_documents",
-    "what_to_bring",
 ]

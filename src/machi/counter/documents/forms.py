@@ -8,8 +8,10 @@ The templates receive plain dicts and strings only — never a ``Resident`` — 
 template cannot print a field by accident. The My Number is never read: every form
 prints 「（窓口で確認）」 in its 個人番号 box.
 
-The guidance data (what to bring for each procedure, where each department is) lives
-here as plain dicts: ``WHAT_TO_BRING`` and ``DEPARTMENT_PLACES``.
+The visit summary's guidance — where each department's counter is and what to bring
+for each procedure (持ち物) — comes from the procedure catalogue in force for the
+municipality (``places`` and each entry's ``bring`` / ``bring_from_abroad``), read when
+the summary is printed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from django.utils import timezone
 from machi.counter.models import Task, Visit
 from machi.counter.selectors.visits import PUBLIC_STATUS_LABELS
 from machi.japanese import eligible_child, format_wareki
-from machi.procedures.engine.catalogue import EVENT_LABELS
+from machi.procedures.engine.catalogue import EVENT_LABELS, Entry
+from machi.procedures.selectors import catalogue_effective
 
 # --- the documents ---------------------------------------------------------------------------
 
@@ -93,83 +96,11 @@ def visit_documents(*, visit: Visit, tasks: Iterable[Task] | None = None) -> lis
 
 # --- guidance data (the visit summary) --------------------------------------------------------
 
+# Every visit needs it: printed once at the top of the summary (not per procedure).
 IDENTITY = "本人確認書類（マイナンバーカード・運転免許証など）"
 
-# What to bring, by procedure code. A key "<code>:from_abroad" replaces "<code>" for a
-# move in from abroad. Every visit also needs IDENTITY (printed once at the top).
-WHAT_TO_BRING: dict[str, tuple[str, ...]] = {
-    "juki.move_in": ("転出証明書（マイナンバーカードによる特例転入の場合はマイナンバーカード）",),
-    "juki.move_in:from_abroad": ("パスポート", "戸籍謄本・戸籍の附票（本籍地が他市区町村の方）"),
-    "juki.move_out": (),
-    "juki.move_within": (),
-    "juki.household_change": (),
-    "juki.householder_change": (),
-    "juki.birth": ("母子健康手帳",),
-    "juki.death": ("死亡診断書（死亡届）",),
-    "juki.marriage": (),
-    "juki.divorce": (),
-    "mynumber.continue": ("マイナンバーカード", "住民基本台帳用の暗証番号（数字4桁）"),
-    "mynumber.address_update": ("マイナンバーカード", "住民基本台帳用の暗証番号（数字4桁）"),
-    "mynumber.name_update": ("マイナンバーカード", "住民基本台帳用の暗証番号（数字4桁）"),
-    "mynumber.return": ("マイナンバーカード",),
-    "seal.register": ("登録する印鑑",),
-    "seal.return_card": ("印鑑登録証",),
-    "seal.reregister": ("登録する印鑑", "印鑑登録証"),
-    "kokuho.enroll": ("マイナンバーカードまたは個人番号のわかるもの",),
-    "kokuho.withdraw": ("国民健康保険の資格確認書または被保険者証",),
-    "kokuho.name_change": ("国民健康保険の資格確認書または被保険者証",),
-    "kokuho.birth_lump_sum": ("母子健康手帳", "出産費用の領収・明細書", "振込先口座のわかるもの"),
-    "kokuho.funeral_benefit": ("葬儀の領収書（喪主の氏名がわかるもの）", "振込先口座のわかるもの"),
-    "kouki.enroll": ("負担区分等証明書（転入前の市区町村が発行したもの）",),
-    "kouki.withdraw": ("後期高齢者医療の資格確認書または被保険者証",),
-    "kouki.funeral_benefit": ("葬儀の領収書（喪主の氏名がわかるもの）", "振込先口座のわかるもの"),
-    "pension.enroll": ("基礎年金番号のわかるもの（年金手帳・基礎年金番号通知書）",),
-    "pension.type_change": ("基礎年金番号のわかるもの", "健康保険の資格を失った日がわかるもの"),
-    "pension.death_claims": ("年金証書", "戸籍謄本", "振込先口座のわかるもの", "印鑑（認印）"),
-    "kaigo.enroll": (),
-    "kaigo.withdraw": ("介護保険被保険者証",),
-    "kaigo.certificate_transfer": ("介護保険受給資格証明書（転入前の市区町村が発行したもの）",),
-    "child_allowance.apply": (
-        "請求者名義の振込先口座のわかるもの（通帳・キャッシュカード）",
-        "請求者の健康保険の資格情報がわかるもの",
-    ),
-    "child_allowance.amount_change": (),
-    "child_allowance.terminate": (),
-    "child_medical.apply": ("お子さんの健康保険の資格情報がわかるもの",),
-    "child_medical.return": ("子ども医療費受給者証",),
-    "single_parent.apply": ("戸籍謄本", "請求者名義の振込先口座のわかるもの"),
-    "health.birth_notice": ("母子健康手帳",),
-    "health.child_checkup_transfer": ("母子健康手帳（予防接種の記録）",),
-    "school.transfer_in": ("在学証明書", "教科用図書給与証明書"),
-    "school.transfer_out": (),
-    "school.district_check": (),
-    "dog.transfer_in": ("犬の鑑札", "狂犬病予防注射済票"),
-    "dog.address_change": ("犬の鑑札",),
-    "disability.address_change": ("障害者手帳",),
-    "disability.return": ("障害者手帳",),
-    "tax.heir_representative": ("印鑑（認印）",),
-}
-
-# Where each department's counter is: the default guidance, printed on the visit summary
-# (a municipality's own layout overrides it when configured).
-DEPARTMENT_PLACES: dict[str, str] = {
-    "shimin": "本庁舎1階 1〜4番窓口",
-    "hoken_nenkin": "本庁舎1階 5〜7番窓口",
-    "kaigo": "本庁舎1階 8番窓口",
-    "kosodate": "本庁舎2階 21番窓口",
-    "kenko": "保健センター1階",
-    "kyoiku": "本庁舎3階 31番窓口",
-    "kankyo": "本庁舎4階 41番窓口",
-    "fukushi": "本庁舎2階 25番窓口",
-    "zeimu": "本庁舎3階 35番窓口",
-}
+# Printed for a department the catalogue in force gives no place.
 PLACE_UNKNOWN = "総合案内でおたずねください"
-
-
-def what_to_bring(code: str, *, from_abroad: bool = False) -> tuple[str, ...]:
-    if from_abroad and f"{code}:from_abroad" in WHAT_TO_BRING:
-        return WHAT_TO_BRING[f"{code}:from_abroad"]
-    return WHAT_TO_BRING.get(code, ())
 
 
 # --- formatting -----------------------------------------------------------------------------
@@ -424,11 +355,19 @@ def _jidou_teate(visit: Visit, tasks: list[Task], context: dict[str, Any]) -> Do
     return DocumentData("counter/documents/jidou_teate_nintei_seikyu.html", context, shown)
 
 
+def _what_to_bring(entry: Entry | None, from_abroad: bool) -> tuple[str, ...]:
+    """The 持ち物 of a task's procedure (none when the catalogue in force no longer has
+    the procedure)."""
+    return () if entry is None else entry.what_to_bring(from_abroad=from_abroad)
+
+
 def _summary(
     visit: Visit, tasks: list[Task], context: dict[str, Any], status_url: str, qr_svg: str
 ) -> DocumentData:
     people = _by_atena(t.person_atena for t in tasks)
     from_abroad = _from_abroad(visit)
+    catalogue = catalogue_effective().catalogue
+    entries = {entry.code: entry for entry in catalogue.entries}
     departments: dict[str, dict[str, Any]] = {}
     for task in tasks:
         group = departments.setdefault(
@@ -436,7 +375,7 @@ def _summary(
             {
                 "code": task.department,
                 "name": task.department_name or task.department,
-                "place": DEPARTMENT_PLACES.get(task.department, PLACE_UNKNOWN),
+                "place": catalogue.places.get(task.department, PLACE_UNKNOWN),
                 "rows": {},
             },
         )
@@ -448,7 +387,7 @@ def _summary(
                 "household": False,
                 "due_wareki": wareki_day(task.due),
                 "due_seireki": seireki_day(task.due),
-                "bring": what_to_bring(task.procedure_code, from_abroad=from_abroad),
+                "bring": _what_to_bring(entries.get(task.procedure_code), from_abroad),
                 "status": str(PUBLIC_STATUS_LABELS.get(task.status, task.status)),
             },
         )

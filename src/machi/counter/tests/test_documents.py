@@ -21,16 +21,18 @@ from django.test import Client
 from machi.audit.models import AuditEntry
 from machi.counter.documents import (
     MY_NUMBER_BOX,
-    WHAT_TO_BRING,
     LocalOnlyURLFetcher,
     document_html,
     document_render,
     html_to_pdf,
     visit_documents,
 )
+from machi.counter.documents.forms import PLACE_UNKNOWN
 from machi.counter.models import Task
 from machi.counter.services.intake import life_event_confirm
 from machi.japanese import my_number_check_digit
+from machi.procedures.engine import default_catalogue
+from machi.procedures.services import catalogue_upload
 from machi.registry.models import Resident
 from machi.tenancy.context import tenant_context
 
@@ -260,12 +262,77 @@ def test_visit_summary(texts, visit):
     }
     # deadlines in 和暦 and 西暦 (転入届: 14 days after 2026-04-03)
     assert "令和8年4月17日（金）" in text and "2026年4月17日" in text
-    # what to bring, from the package data
+    # what to bring and where, from the default catalogue (no override uploaded)
     assert "転出証明書" in text and "犬の鑑札" in text and "在学証明書" in text
-    assert flat(WHAT_TO_BRING["child_allowance.apply"][0]) in text
+    assert flat(default_catalogue().entry("child_allowance.apply").bring[0]) in text
+    assert flat(default_catalogue().places["kosodate"]) in text
     # the QR code's target, printed under it: the absolute URL of the public status page
     assert f"http://testserver/{A}/visits/{visit.public_code}/" in text
     assert "本庁舎" in text  # where each department is
+
+
+# A municipality's own guidance, in its catalogue file (docs/counter.md).
+GUIDANCE = """
+departments:
+  bunka: 文化振興課
+places:
+  shimin: 新庁舎2階 市民課A窓口
+procedures:
+  - code: dog.transfer_in
+    bring: [犬の鑑札, 注射済票, 犬の写真]
+  - code: juki.move_in
+    bring_from_abroad: [在留カード]
+  - code: library.card
+    title: 図書館カードの住所変更
+    department: bunka
+    events: [move_in]
+    applies_to: household
+    reason: 転入世帯に図書館カードの案内をします
+    bring: [図書館カード]
+"""
+
+
+def _summary_text(client, visit, tmp_path, name, lg_code=A):
+    response = client.get(f"/{lg_code}/visits/{visit.public_code}/documents/visit_summary.pdf")
+    assert response.status_code == 200
+    return _text(response.content, tmp_path, name)
+
+
+@needs_pdftotext
+def test_visit_summary_follows_the_municipality_catalogue(
+    clerk, make_staff, municipality_a, municipality_b, signed_in, tmp_path
+):
+    admin = make_staff(municipality_a, ("shimin", "municipality_admin"))
+    with tenant_context(A):
+        before = life_event_confirm(data=family(), actor=clerk).visit
+        catalogue_upload(text=GUIDANCE, actor=admin, comment="窓口の移転")
+        data = family()
+        data["event"]["from_abroad"] = True
+        after = life_event_confirm(data=data, actor=clerk).visit
+    client = signed_in(clerk)
+
+    # printed at print time: an older visit prints the catalogue in force now
+    for visit, name in ((before, "before"), (after, "after")):
+        text = _summary_text(client, visit, tmp_path, name)
+        assert flat("新庁舎2階 市民課A窓口") in text, name
+        assert flat(default_catalogue().places["shimin"]) not in text, name
+        assert flat(default_catalogue().places["kosodate"]) in text, name  # not overridden
+        assert "犬の写真" in text and "注射済票" in text and "狂犬病予防注射済票" not in text
+    # the new department has no place; the move from abroad brings its own list
+    text = _summary_text(client, after, tmp_path, "after")
+    assert "文化振興課" in text and "図書館カード" in text
+    assert flat(PLACE_UNKNOWN) in text
+    assert "在留カード" in text and "転出証明書" not in text and "パスポート" not in text
+    assert "転出証明書" in _summary_text(client, before, tmp_path, "before")
+
+    # isolation: the other municipality still prints the defaults
+    clerk_b = make_staff(municipality_b, ("shimin", "counter_clerk"), username="doc-clerk-b")
+    with tenant_context(B):
+        visit_b = life_event_confirm(data=family(), actor=clerk_b).visit
+    text_b = _summary_text(signed_in(clerk_b), visit_b, tmp_path, "other", lg_code=B)
+    assert flat(default_catalogue().places["shimin"]) in text_b
+    assert "新庁舎" not in text_b and "犬の写真" not in text_b and "図書館カード" not in text_b
+    assert "狂犬病予防注射済票" in text_b and flat(PLACE_UNKNOWN) not in text_b
 
 
 def test_visit_summary_has_the_qr_code(visit, clerk):
