@@ -6,6 +6,9 @@ Pure engine tests, plus one upload through the service (both databases).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from django.core.exceptions import ValidationError
 
@@ -226,3 +229,16 @@ def test_the_upload_refuses_a_bad_place_and_saves_nothing(make_staff, municipali
             text="places: {shimin: 別館1階}\n", actor=admin, comment="窓口の移転"
         )
         assert version.version == 1
+
+
+def test_the_documented_example_file_is_valid():
+    """docs/counter.md "The file format": the example a municipality copies."""
+    docs = Path(__file__).resolve().parents[4] / "docs" / "counter.md"
+    example = re.search(r"```yaml\n(# 千代田区.*?)```", docs.read_text(encoding="utf-8"), re.S)
+    assert example is not None
+    catalogue = build(example[1])
+    assert catalogue.places["shimin"] == "新庁舎1階 1〜3番窓口"
+    assert catalogue.places["bunka"] == "別館2階"
+    assert catalogue.entry("seal.register").bring[0] == "登録する印鑑"
+    assert catalogue.entry("juki.move_in").what_to_bring(from_abroad=True)[1].startswith("在留")
+    assert catalogue.entry("library.card").bring == ("図書館利用カード",)
