@@ -16,6 +16,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from django.db import connections, router
 from django.test import Client
 
 from machi.audit.models import AuditEntry
@@ -333,6 +334,22 @@ def test_visit_summary_follows_the_municipality_catalogue(
     assert flat(default_catalogue().places["shimin"]) in text_b
     assert "新庁舎" not in text_b and "犬の写真" not in text_b and "図書館カード" not in text_b
     assert "狂犬病予防注射済票" in text_b and flat(PLACE_UNKNOWN) not in text_b
+
+
+def test_visit_summary_reads_the_catalogue_in_one_statement(
+    clerk, make_staff, municipality_a, django_assert_max_num_queries
+):
+    """The tasks, the residents and the active catalogue version's key: the effective
+    catalogue itself is built once per version and process."""
+    admin = make_staff(municipality_a, ("shimin", "municipality_admin"))
+    with tenant_context(A):
+        visit = life_event_confirm(data=family(), actor=clerk).visit
+        catalogue_upload(text=GUIDANCE, actor=admin, comment="窓口の移転")
+        document_html(visit=visit, name="visit_summary", status_url="x")  # builds the catalogue
+        tenant = connections[router.db_for_read(Task)]
+        with django_assert_max_num_queries(3, connection=tenant):
+            html, _ = document_html(visit=visit, name="visit_summary", status_url="x")
+    assert "新庁舎2階 市民課A窓口" in html and "犬の写真" in html
 
 
 def test_visit_summary_has_the_qr_code(visit, clerk):
