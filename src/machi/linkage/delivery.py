@@ -131,7 +131,7 @@ class DeliveryWorker:
         on_result: Callable[[str, int, SendResult], None] | None = None,
         on_cycle: Callable[[DeliveryWorker], None] | None = None,
         prune_interval: float | None = 3600.0,
-        prune_max_batches: int = 5,
+        prune_max_batches: int = 2,
     ) -> None:
         self.fixed_lg_codes = list(lg_codes) if lg_codes is not None else None
         self.threads = threads

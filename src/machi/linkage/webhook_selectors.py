@@ -139,3 +139,16 @@ def subscription_deliveries(
     if status:
         rows = rows.filter(status=status)
     return rows.order_by("-seq")
+
+
+def deliveries_prune_last() -> tuple[datetime, dict[str, Any]] | None:
+    """When the municipality's delivery history was last pruned, with the counts."""
+    from machi.audit.models import AuditEntry
+
+    row = (
+        AuditEntry.objects.filter(action="delivery.pruned")
+        .order_by("-seq")
+        .values_list("created_at", "detail")
+        .first()
+    )
+    return (row[0], row[1]) if row else None

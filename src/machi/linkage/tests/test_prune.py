@@ -245,6 +245,12 @@ def test_the_prune_command(in_a):
     with tenant_context("271403"):
         deliveries([(DELIVERED, 40, 1)], now=now)
 
+    status = run("linkage", "status", "--tenant", "131016").splitlines()
+    assert status[:2] == [
+        "配信履歴の保存期間: 配信済み 30日, 配信不能 180日",
+        "131016: 購読 1 件, 削除の記録なし",
+    ]
+
     dry = run("linkage", "prune", "--tenant", "131016", "--dry-run")
     assert dry.splitlines() == [
         "保存期間: 配信済み 30日, 配信不能 180日（試行のみ、削除しません）",
@@ -256,6 +262,8 @@ def test_the_prune_command(in_a):
     assert out.splitlines()[-1] == "131016: 削除 配信済み 2件, 配信不能 1件"
     assert list(Delivery.objects.values_list("status", flat=True)) == [PENDING]
     assert prune_entries().get().user_agent == "machi CLI"
+    assert "最終削除 " in run("linkage", "status", "--tenant", "131016")
+    assert "（配信済み 2件, 配信不能 1件）" in run("linkage", "status", "--tenant", "131016")
     with tenant_context("271403"):
         assert Delivery.objects.count() == 1
 

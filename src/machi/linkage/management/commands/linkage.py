@@ -19,11 +19,12 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from machi.audit.services import CLI_TERMINAL
 from machi.linkage.delivery import DeliveryWorker
 from machi.linkage.services import deliveries_prune
-from machi.linkage.webhook_selectors import subscriptions_health
+from machi.linkage.webhook_selectors import deliveries_prune_last, subscriptions_health
 from machi.tenancy.context import tenant_context
 from machi.tenancy.databases import UnknownTenantError
 
@@ -110,17 +111,28 @@ class Command(BaseCommand):
     def status(self, options: dict[str, Any]) -> None:
         lg_codes = self._lg_codes(options)
         report: dict[str, list[dict[str, Any]]] = {}
+        pruned: dict[str, Any] = {}
         for lg_code in lg_codes:
             try:
                 with tenant_context(lg_code):
                     report[lg_code] = [row.as_json() for row in subscriptions_health()]
+                    if not options["json"]:
+                        pruned[lg_code] = deliveries_prune_last()
             except UnknownTenantError as error:
                 raise CommandError(str(error)) from error
         if options["json"]:
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
             return
+        self.stdout.write(f"配信履歴の保存期間: {self._retention()}")
         for lg_code, rows in report.items():
-            self.stdout.write(f"{lg_code}: 購読 {len(rows)} 件")
+            last = pruned[lg_code]
+            when = (
+                f"最終削除 {timezone.localtime(last[0]):%Y-%m-%d %H:%M}"
+                f"（配信済み {last[1].get('delivered', 0)}件, 配信不能 {last[1].get('dead', 0)}件）"
+                if last
+                else "削除の記録なし"
+            )
+            self.stdout.write(f"{lg_code}: 購読 {len(rows)} 件, {when}")
             for r in rows:
                 state = "有効" if r["active"] else "停止"
                 self.stdout.write(
@@ -129,9 +141,16 @@ class Command(BaseCommand):
                     f"配信不能 {r['dead']}"
                 )
 
+    @staticmethod
+    def _retention() -> str:
+        def days(n: int) -> str:
+            return f"{n}日" if n else "無期限"
+
+        delivered = settings.MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS
+        dead = settings.MACHI_WEBHOOK_DEAD_RETENTION_DAYS
+        return f"配信済み {days(delivered)}, 配信不能 {days(dead)}"
+
     def prune(self, options: dict[str, Any]) -> None:
-        delivered_days = settings.MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS
-        dead_days = settings.MACHI_WEBHOOK_DEAD_RETENTION_DAYS
         report: dict[str, dict[str, Any]] = {}
         for lg_code in self._lg_codes(options):
             try:
@@ -144,11 +163,8 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2))
             return
 
-        def days(n: int) -> str:
-            return f"{n}日" if n else "無期限"
-
         self.stdout.write(
-            f"保存期間: 配信済み {days(delivered_days)}, 配信不能 {days(dead_days)}"
+            f"保存期間: {self._retention()}"
             + ("（試行のみ、削除しません）" if options["dry_run"] else "")
         )
         verb = "削除対象" if options["dry_run"] else "削除"
