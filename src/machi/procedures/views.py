@@ -65,6 +65,12 @@ def _rows(catalogue: Catalogue) -> list[dict[str, Any]]:
                     "applies_to": APPLIES_TO_LABELS.get(applies_to, applies_to),
                     "condition": condition,
                     "due": _due_label(due),
+                    "bring": "、".join(entry.bring),
+                    "bring_from_abroad": (
+                        None
+                        if entry.bring_from_abroad is None
+                        else "、".join(entry.bring_from_abroad)
+                    ),
                 }
             )
     return rows
@@ -102,7 +108,10 @@ def catalogue(request: HttpRequest, lg_code: str) -> HttpResponse:
             "current": effective.version,
             "versions": list(selectors.catalogue_versions()[:50]),
             "rows": _rows(effective.catalogue),
-            "departments": effective.catalogue.departments,
+            "departments": [
+                (code, name, effective.catalogue.places.get(code, ""))
+                for code, name in effective.catalogue.departments.items()
+            ],
             "closed_days": sorted(effective.catalogue.closed_days),
         },
         status=status,

@@ -59,6 +59,21 @@ def test_upload_pasted_text(admin_a, signed_in):
         assert CatalogueVersion.objects.get().active
 
 
+def test_the_page_shows_counter_places_and_what_to_bring(admin_a, signed_in):
+    client = signed_in(admin_a)
+    page = client.get(URL).content.decode()
+    assert "本庁舎1階 1〜4番窓口" in page  # the default place of 市民課
+    assert "転出証明書" in page and "国外からの転入" in page  # juki.move_in and its variant
+    override = (
+        "places:\n  shimin: 東庁舎2階 総合窓口\n"
+        "procedures:\n  - code: kaigo.enroll\n    bring: [介護保険 被保険者証の写し]\n"
+    )
+    assert client.post(URL, {"text": override, "comment": "移転"}).status_code == 302
+    page = client.get(URL).content.decode()
+    assert "東庁舎2階 総合窓口" in page and "本庁舎1階 1〜4番窓口" not in page
+    assert "介護保険 被保険者証の写し" in page
+
+
 def test_upload_a_file(admin_a, signed_in):
     upload = SimpleUploadedFile("catalogue.yaml", ("\ufeff" + GOOD).encode(), "application/yaml")
     response = signed_in(admin_a).post(URL, {"file": upload, "comment": "ファイルで"})
