@@ -97,7 +97,9 @@ class StaffSession(APIKeyCookie):
             and user.municipality_id == municipality.pk
             and user.has_role(*self.roles)
         ):
-            return user
+            # The staff member, not request.user's lazy proxy: the services read the
+            # actor's fields for every row they write (~100 lookups an intake).
+            return getattr(user, "_wrapped", user)
         return None
 
 

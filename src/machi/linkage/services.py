@@ -12,7 +12,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from machi.audit.services import Terminal, audit_append
-from machi.linkage.events import EVENT_TYPE_PREFIX, event_type_pattern_valid
+from machi.linkage.events import EVENT_TYPE_PREFIX, event_id_new, event_type_pattern_valid
 from machi.linkage.models import (
     Delivery,
     DeliveryStatus,
@@ -93,6 +93,7 @@ def outbox_append_many(*, events: list[NewEvent]) -> list[OutboxEvent]:
                     OutboxEvent,
                     {
                         "seq": first + offset,
+                        "event_id": event_id_new(),
                         "type": event.type,
                         "source": source,
                         "subject": event.subject,
