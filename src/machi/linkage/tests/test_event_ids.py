@@ -39,8 +39,6 @@ def test_appended_events_get_them():
         events = outbox_append_many(
             events=[NewEvent(type="jp.machi.test.made", subject=str(n)) for n in range(3)]
         )
-        stored = list(
-            OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("seq")
-        )
+        stored = list(OutboxEvent.objects.filter(pk__in=[e.pk for e in events]).order_by("seq"))
     assert [e.event_id.version for e in stored] == [7, 7, 7]
     assert [e.event_id for e in stored] == [e.event_id for e in events]
