@@ -172,7 +172,9 @@ def test_move_in_at_the_counter(
     for i, (name, kana, sex, birth, relationship, _insurance) in enumerate(NEWCOMERS):
         if i:
             clerk.get_by_role("button", name="＋ 人を追加").click()  # htmx: one more block
-            expect(clerk.locator(f"#id_n{i}-name")).to_be_visible()
+        # keyboard first: the name of the block to fill has the focus as soon as it is shown
+        expect(clerk.locator(f"#id_n{i}-name")).to_be_focused()
+        if i:
             expect(clerk.locator(f"#id_n{i - 1}-name")).to_have_value(NEWCOMERS[i - 1][0])
         clerk.locator(f"#id_n{i}-name").fill(name)
         clerk.locator(f"#id_n{i}-kana").fill(kana)
@@ -184,6 +186,7 @@ def test_move_in_at_the_counter(
     clerk.get_by_role("button", name="次へ（確認事項）").click()
 
     expect(heading).to_have_text("3. 確認事項（住民記録ではわからないこと）")
+    expect(clerk.locator("#id_q-n0-insurance")).to_be_focused()
     for i, (*_, insurance) in enumerate(NEWCOMERS):
         clerk.locator(f"#id_q-n{i}-insurance").select_option(insurance)
     clerk.locator("#id_address-postal_code").fill("1000001")
@@ -194,6 +197,7 @@ def test_move_in_at_the_counter(
     expect(clerk.locator("#id_address-prefecture")).to_have_value("東京都")
     expect(clerk.locator("#id_address-city")).to_have_value("千代田区")
     expect(clerk.locator("#id_address-machiaza")).to_have_value("千代田")
+    expect(clerk.locator("#id_address-banchi")).to_be_focused()
     clerk.locator("#id_address-banchi").fill("1-1")
     clerk.locator("#id_address-previous_address").fill("大阪府堺市堺区南瓦町3-1")
     checks.check(clerk, "intake step 3 (questions, address filled from the postal code)")
