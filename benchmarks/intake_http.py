@@ -49,21 +49,22 @@ def percentile(values: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, max(0, round(share * len(ordered)) - 1))], 1)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of process ``pid`` and its live children (Linux)."""
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds of process ``pid`` and its live children (Linux)."""
     ticks = os.sysconf("SC_CLK_TCK")
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    total = 0.0
+    user = system = 0.0
     for each in pids:
         try:
             fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
-    return total
+        user += int(fields[11]) / ticks
+        system += int(fields[12]) / ticks
+    return user, system
 
 
 def free_port() -> int:
@@ -270,7 +271,10 @@ def main() -> None:
         server_cpu, client_cpu = cpu_seconds(server.pid), time.process_time()
         run_clients(args.clients)
         seconds = time.perf_counter() - started
-        server_cpu = cpu_seconds(server.pid) - server_cpu
+        server_user, server_system = (
+            after - before
+            for after, before in zip(cpu_seconds(server.pid), server_cpu, strict=True)
+        )
         client_cpu = time.process_time() - client_cpu
         done = max(1, len(latencies) + len(failures))
         print(json.dumps({
@@ -281,7 +285,8 @@ def main() -> None:
             "per_second": round(len(latencies) / seconds, 1),
             "p50_ms": percentile(latencies, 0.50), "p95_ms": percentile(latencies, 0.95),
             "p99_ms": percentile(latencies, 0.99), "target_p95_ms": 100,
-            "server_cpu_ms_per_intake": round(server_cpu * 1000 / done, 1),
+            "server_cpu_ms_per_intake": round((server_user + server_system) * 1000 / done, 1),
+            "server_system_ms_per_intake": round(server_system * 1000 / done, 1),
             "client_cpu_ms_per_intake": round(client_cpu * 1000 / done, 1),
             "cpus": os.cpu_count(), "loadavg": os.getloadavg(),
         }))  # fmt: skip
