@@ -15,6 +15,9 @@ SQLITE_INIT = (
     "PRAGMA synchronous=NORMAL;"
     "PRAGMA foreign_keys=ON;"
     "PRAGMA busy_timeout=10000;"
+    # A backstop only: connections checkpoint after leaving the writers' queue
+    # (machi.tenancy.sqlite3), well before the WAL reaches this many pages.
+    "PRAGMA wal_autocheckpoint=10000;"
 )
 
 SQLITE_ENGINE = "machi.tenancy.sqlite3"

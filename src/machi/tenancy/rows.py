@@ -7,10 +7,12 @@ intake's time under SQLite's single write lock. :func:`rows_insert` does what it
 for the field types the hot tables use — with a plan per model built once — and sends
 one ``executemany`` (or one ``INSERT … RETURNING id`` when the ids are needed).
 
-Values are adapted exactly as ``Field.get_db_prep_save`` would (plain strings, integers
-and booleans as they are, aware datetimes and dates through the backend's adapters,
-JSON with the field's encoder); any other field or an unexpected value type goes
-through ``get_db_prep_save`` itself. On other databases it is ``bulk_create``.
+Values are adapted as ``Field.get_db_prep_save`` would (plain strings, integers and
+booleans as they are, aware datetimes and dates through the backend's adapters); JSON
+fields without a custom encoder are written by :func:`json_text` — the same value as
+``json.dumps``'s, in compact text (a float NaN or infinity becomes ``null`` instead of
+the non-standard ``NaN``). Any other field or an unexpected value type goes through
+``get_db_prep_save`` itself. On other databases it is ``bulk_create``.
 
 :func:`rows_select` reads the instances of one model matching a fixed ``WHERE`` clause:
 ~20 µs of SQL instead of ~150 µs of building and compiling a queryset. The sign-in path
@@ -20,12 +22,15 @@ through ``get_db_prep_save`` itself. On other databases it is ``bulk_create``.
 from __future__ import annotations
 
 import datetime
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from django.db import connections, models
 from django.db.models.base import ModelState
+from django.db.models.expressions import Expression
 from django.db.models.signals import post_init, pre_init
 
 _IDENTITY = {
@@ -39,6 +44,10 @@ _IDENTITY = {
     models.PositiveSmallIntegerField: int,
     models.BooleanField: bool,
 }
+# Values json.dumps rejects go to it (and fail there) rather than being written the way
+# orjson would write them; orjson has no such switch for UUIDs and enums, which the ORM
+# would refuse too and no caller passes.
+_JSON_STRICT = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 MAX_PARAMS = 999  # SQLite's historic limit on host parameters per statement
 
 _plans: dict[tuple[type[models.Model], bool], tuple[str, list[Callable[[Any], Any]]]] = {}
@@ -97,19 +106,32 @@ def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
             return value.isoformat() if type(value) is datetime.date else generic(value, connection)
 
         return day
-    if kind is models.JSONField:
-        adapt_json, encoder = connection.ops.adapt_json_value, field.encoder
+    if isinstance(field, models.JSONField) and field.encoder is None:
+        prepare = field.get_prep_value  # JapaneseDateField: the date's dict
 
         def document(obj: Any) -> Any:
             value = getattr(obj, attname)
             if value is None:
                 return None
-            if type(value) in (dict, list, str, int, float, bool):
-                return adapt_json(value, encoder)
-            return generic(value, connection)
+            if isinstance(value, Expression):
+                return generic(value, connection)
+            return json_text(prepare(value))
 
         return document
     return lambda obj: generic(getattr(obj, attname), connection)
+
+
+def json_text(value: Any) -> str:
+    """``value`` as JSON text: the value ``json.dumps`` would write, made by orjson
+    (~10× faster: an intake encodes ~50 documents with the write lock held). The text is
+    compact and keeps non-ASCII characters as they are, so it is shorter than
+    ``json.dumps``'s; both read back to the same value. What orjson refuses (integers
+    beyond 64 bits, keys that are not strings, lone surrogates) goes to ``json.dumps``,
+    which encodes it, or raises as the ORM would."""
+    try:
+        return orjson.dumps(value, option=_JSON_STRICT).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value)
 
 
 def rows_new(model: type[models.Model], values: dict[str, Any]) -> models.Model:

@@ -1,4 +1,5 @@
-"""Django's SQLite backend, with writers waiting in a queue instead of polling.
+"""Django's SQLite backend, with writers waiting in a queue instead of polling (and
+statements rewritten for ``sqlite3`` once, not at every execution).
 
 Every transaction on SQLite takes the database's write lock up front (``BEGIN
 IMMEDIATE``, see :mod:`machi.tenancy.dbconfig`). A connection that finds it taken
@@ -15,12 +16,22 @@ or rolls back. SQLite's own locking is untouched: the queue only decides who ask
 next. A waiter gives up queueing after the connection's timeout and goes on to
 ``BEGIN IMMEDIATE`` as before (SQLite then decides, as it always did), so the queue
 can never deadlock where SQLite would not. In-memory databases have no queue.
+
+Checkpoints (copying the WAL back into the database file) run outside the queue too.
+SQLite runs one inside the ``COMMIT`` that takes the WAL past its threshold, i.e. with
+that writer still at the head of the queue: measured in-process, one intake in twelve
+spent ~4.7 ms there, 60 % of all the time spent committing, with every other writer
+waiting. Here each connection runs a passive checkpoint — it copies what it can and
+never blocks a writer — after leaving the queue, every ``CHECKPOINT_EVERY`` of its own
+write transactions; SQLite's own automatic checkpoint stays as a backstop at a higher
+threshold (``wal_autocheckpoint`` in :mod:`machi.tenancy.dbconfig`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import os
 import threading
 import time
@@ -33,6 +44,7 @@ _registry_lock = threading.Lock()
 _queues: dict[str, _WriterQueue] = {}
 
 POLL_SECONDS = 0.0005
+CHECKPOINT_EVERY = 8  # write transactions of one connection; an intake adds ~90 WAL pages
 
 
 class _WriterQueue:
@@ -103,10 +115,30 @@ def deferred_begin(using: str) -> Iterator[None]:
         connection.begin_deferred = previous
 
 
+@functools.lru_cache(maxsize=4096)
+def _qmark(query: str) -> str:
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class _Cursor(base.SQLiteCursorWrapper):
+    """Django's cursor, remembering its ``%s`` → ``?`` rewrite of each statement (a
+    regular expression over the whole text, per execution: ~4 % of an intake's time
+    with the write lock held)."""
+
+    def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
+        if param_names is None:
+            return _qmark(query)
+        return super().convert_query(query, param_names=param_names)
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     _writer_queue: _WriterQueue | None = None
     begin_deferred = False  # see deferred_begin
     _begin_pending = False
+    _writes_since_checkpoint = 0
+
+    def create_cursor(self, name: str | None = None):
+        return self.connection.cursor(factory=_Cursor)
 
     def _cursor(self, name: str | None = None):
         if self._begin_pending:
@@ -143,10 +175,21 @@ class DatabaseWrapper(base.DatabaseWrapper):
 
     def _commit(self) -> None:
         self._begin_pending = False
+        queued = self._writer_queue is not None
         try:
             super()._commit()
         finally:
             self._leave_queue()
+        if queued:
+            self._writes_since_checkpoint += 1
+            if self._writes_since_checkpoint >= CHECKPOINT_EVERY:
+                self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self._writes_since_checkpoint = 0
+        # Busy (another checkpoint running) is not an error: the backstop remains.
+        with contextlib.suppress(base.Database.Error):
+            self.connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
 
     def _rollback(self) -> None:
         self._begin_pending = False

@@ -5,12 +5,16 @@ first statement, not when ``atomic`` is entered. Real databases, real threads.""
 from __future__ import annotations
 
 import datetime
+import json
 import threading
 import time
 
 import pytest
 from django.db import connections, transaction
+from django.db.models import JSONField
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from machi.audit.models import AuditEntry
 from machi.counter.models import Task, TaskStatus, Visit
@@ -18,7 +22,7 @@ from machi.japanese import parse_date
 from machi.linkage.models import OutboxEvent
 from machi.registry.models import Household, Resident, ResidentHistory, ResidentKey
 from machi.tenancy.context import current_tenant_alias, tenant_context
-from machi.tenancy.rows import rows_insert, rows_new
+from machi.tenancy.rows import json_text, rows_insert, rows_new
 from machi.tenancy.sqlite3.base import deferred_begin
 from machi.tenancy.tests.test_sqlite_writers import (  # noqa: F401 - fixture
     ALIAS,
@@ -32,13 +36,17 @@ NOW = timezone.now()
 
 
 def _stored(model, pk) -> dict:
-    """The row as the database holds it (no ORM conversion), without its id."""
+    """The row as the database holds it (no ORM conversion), without its id; JSON
+    columns as the value their text holds (rows_insert writes compact text)."""
     table = connections[current_tenant_alias()].ops.quote_name(model._meta.db_table)
     with connections[current_tenant_alias()].cursor() as cursor:
         cursor.execute(f"SELECT * FROM {table} WHERE id = %s", [pk])
         names = [column[0] for column in cursor.description]
         row = dict(zip(names, cursor.fetchone(), strict=True))
     row.pop("id")
+    for field in model._meta.concrete_fields:
+        if isinstance(field, JSONField) and isinstance(row[field.column], str):
+            row[field.column] = json.loads(row[field.column])
     return row
 
 
@@ -272,3 +280,54 @@ def test_rows_new_makes_what_the_constructor_makes():
             assert fast_row == orm_row, model.__name__
         with pytest.raises(TypeError, match="no field nonsense"):
             rows_new(OutboxEvent, {"type": "jp.machi.test", "nonsense": 1})
+
+
+json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(json_values)
+def test_json_text_is_the_value_json_dumps_writes(value):
+    assert json.loads(json_text(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"名前": "髙橋 𠮷子", "n": [1, 2.5, True, None]},
+        2**70,  # beyond orjson's 64 bits: json.dumps writes it
+        {1: "a", None: "b"},  # keys json.dumps turns into strings
+        "\ud800",  # a lone surrogate
+    ],
+)
+def test_json_text_reads_back_as_json_dumps_does(value):
+    assert json.loads(json_text(value)) == json.loads(json.dumps(value))
+
+
+def test_json_text_writes_null_for_what_json_has_no_number_for():
+    assert json_text([float("nan"), float("inf"), -float("inf")]) == "[null,null,null]"
+
+
+def test_json_text_is_compact_and_keeps_kanji():
+    assert json_text({"name": "髙橋 𠮷子", "tasks": [1, 2]}) == '{"name":"髙橋 𠮷子","tasks":[1,2]}'
+
+
+@pytest.mark.parametrize(
+    "value",
+    [datetime.date(2026, 4, 3), {"when": NOW}, [object()]],
+    ids=["date", "datetime", "object"],
+)
+def test_json_text_refuses_what_json_dumps_refuses(value):
+    with pytest.raises(TypeError):
+        json.dumps(value)
+    with pytest.raises(TypeError):
+        json_text(value)

@@ -148,3 +148,55 @@ def test_a_writer_gives_up_queueing_after_the_timeout(writers_db):
         os.close(fd)
     assert 0.25 <= waited < 5
     assert _values() == [1]
+
+
+def test_statements_are_rewritten_once_and_the_same_way(writers_db):
+    from machi.tenancy.sqlite3.base import _qmark
+
+    query = "SELECT %s, '100%%', %s || '%%s'"
+    before = _qmark.cache_info().hits
+    with connections[ALIAS].cursor() as cursor:
+        for _ in range(2):
+            cursor.execute(query, ["a", "b"])
+            assert cursor.fetchone() == ("a", "100%", "b%s")
+        cursor.execute("SELECT %(x)s, %(x)s || '%%'", {"x": "c"})  # named: Django's own path
+        assert cursor.fetchone() == ("c", "c%")
+    assert _qmark.cache_info().hits > before
+
+
+def test_checkpoints_run_after_the_writer_has_left_the_queue(writers_db):
+    """SQLite would checkpoint inside the COMMIT that fills the WAL, with every other
+    writer waiting; the backend checkpoints every CHECKPOINT_EVERY write transactions
+    of a connection, once it holds the queue no more."""
+    from machi.tenancy.sqlite3.base import CHECKPOINT_EVERY
+
+    connection = connections[ALIAS]
+    connection.ensure_connection()
+    assert connection.connection.execute("PRAGMA wal_autocheckpoint").fetchone()[0] >= 10_000
+    queue = os.open(f"{writers_db}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    seen = []
+
+    def trace(statement):
+        if "wal_checkpoint" in statement:
+            try:  # another process could take the queue now
+                fcntl.flock(queue, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                fcntl.flock(queue, fcntl.LOCK_UN)
+                seen.append("checkpoint, queue free")
+            except BlockingIOError:
+                seen.append("checkpoint, queue held")
+        elif statement == "COMMIT":
+            seen.append("commit")
+
+    connection.connection.set_trace_callback(trace)
+    try:
+        for value in range(2 * CHECKPOINT_EVERY):
+            with transaction.atomic(using=ALIAS):
+                _insert(value)
+        with connections[ALIAS].cursor() as cursor:  # autocommit reads: no transaction
+            cursor.execute("SELECT count(*) FROM t")
+    finally:
+        connection.connection.set_trace_callback(None)
+        os.close(queue)
+    expected = (["commit"] * CHECKPOINT_EVERY + ["checkpoint, queue free"]) * 2
+    assert seen == expected
+    assert _values() == list(range(2 * CHECKPOINT_EVERY))
