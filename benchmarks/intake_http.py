@@ -2,7 +2,7 @@
 
 Run by hand::
 
-    .venv/bin/python benchmarks/intake_http.py [--requests 400] [--clients 20] [--workers 3]
+    .venv/bin/python benchmarks/intake_http.py [--requests 400] [--clients 20] [--workers <cores>]
         [--threads 1] [--database sqlite|postgres]
 
 Sets up a throwaway data directory (SQLite, or a throwaway PostgreSQL server with
@@ -166,7 +166,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 2,
+        help="gunicorn worker processes (default: one per core, as docs/operations.md advises)",
+    )  # fmt: skip
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument(
