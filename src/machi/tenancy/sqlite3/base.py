@@ -115,9 +115,12 @@ def deferred_begin(using: str) -> Iterator[None]:
         connection.begin_deferred = previous
 
 
-@functools.lru_cache(maxsize=4096)
-def _qmark(query: str) -> str:
+def _rewrite(query: str) -> str:
     return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+_qmark = functools.lru_cache(maxsize=1024)(_rewrite)
+QMARK_CACHED_LENGTH = 4096  # longer statements (bulk inserts, long IN lists) vary: not kept
 
 
 class _Cursor(base.SQLiteCursorWrapper):
@@ -126,9 +129,9 @@ class _Cursor(base.SQLiteCursorWrapper):
     with the write lock held)."""
 
     def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
-        if param_names is None:
-            return _qmark(query)
-        return super().convert_query(query, param_names=param_names)
+        if param_names is not None:
+            return super().convert_query(query, param_names=param_names)
+        return _qmark(query) if len(query) <= QMARK_CACHED_LENGTH else _rewrite(query)
 
 
 class DatabaseWrapper(base.DatabaseWrapper):

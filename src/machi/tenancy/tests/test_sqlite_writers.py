@@ -161,7 +161,12 @@ def test_statements_are_rewritten_once_and_the_same_way(writers_db):
             assert cursor.fetchone() == ("a", "100%", "b%s")
         cursor.execute("SELECT %(x)s, %(x)s || '%%'", {"x": "c"})  # named: Django's own path
         assert cursor.fetchone() == ("c", "c%")
-    assert _qmark.cache_info().hits > before
+        assert _qmark.cache_info().hits > before
+        kept = _qmark.cache_info().currsize
+        long = "SELECT %s" + ", '%%'" * 1000  # a long statement is rewritten, not kept
+        cursor.execute(long, ["d"])
+        assert cursor.fetchone() == ("d", *["%"] * 1000)
+        assert _qmark.cache_info().currsize == kept
 
 
 def test_checkpoints_run_after_the_writer_has_left_the_queue(writers_db):
