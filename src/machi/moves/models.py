@@ -58,6 +58,9 @@ class OutgoingMove(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True)
     notification_event_id = models.UUIDField(null=True, blank=True, unique=True)
     moved_in_on = JapaneseDateField(_("転入日"), null=True, blank=True)
+    # The address the destination registered (from the 転入通知): kept so that staff can
+    # finish a move the registry refused (``outgoing_move_finalise_retry``) without B.
+    confirmed_address = models.CharField(_("転出先（確定）"), max_length=300, blank=True)
     finalised_at = models.DateTimeField(null=True, blank=True)
     problem = models.CharField(_("確認が必要な点"), max_length=500, blank=True)
 

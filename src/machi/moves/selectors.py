@@ -41,6 +41,15 @@ def outgoing_moves_of(*, atena_number: str) -> list[OutgoingMove]:
     return list(OutgoingMove.objects.filter(persons__atena_number=atena_number).order_by("-id"))
 
 
+def outgoing_move_of(*, atena_number: str, public_id: uuid.UUID | str) -> OutgoingMove | None:
+    """One of the resident's one-step moves (None if it is not theirs or does not exist)."""
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return OutgoingMove.objects.filter(public_id=key, persons__atena_number=atena_number).first()
+
+
 def outgoing_movers_payload(*, move: OutgoingMove) -> dict[str, Any]:
     """The movers' data for the destination (origin side, in the relay). One audit entry
     per resident: a cross-municipality read, saying which flow and which destination."""

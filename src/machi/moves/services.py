@@ -1,7 +1,8 @@
 """Every write of the one-step move (引越しワンストップ), on either side.
 
 Origin (A): ``outgoing_move_record`` (the move out and the outgoing move, one
-transaction), ``outgoing_move_mark_reserved``, ``outgoing_move_finalise``.
+transaction), ``outgoing_move_mark_reserved``, ``outgoing_move_finalise`` (and, by
+staff, ``outgoing_move_finalise_retry``).
 Destination (B): ``move_reservation_receive`` (from the relay), ``move_reservation_take``
 and ``move_reservation_complete`` (inside the counter intake's transaction).
 
@@ -35,7 +36,7 @@ from machi.moves.models import (
 )
 from machi.moves.sealing import seal, unseal
 from machi.registry import services as registry
-from machi.registry.models import Resident
+from machi.registry.models import FilingKind, Resident
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 from machi.tenancy.models import Municipality
 
@@ -170,7 +171,8 @@ def outgoing_move_finalise(
 ) -> OutgoingMove | None:
     """転入通知 received: the outgoing move is notified and its residents are finalised as
     moved out to the confirmed address (転出確定). Idempotent. If the registry refuses
-    (someone changed a record meanwhile) the move stays 'notified' with the reason."""
+    (someone changed a record meanwhile) the move stays 'notified' with the reason, and
+    the notification's address and date are kept for staff to retry."""
     with _atomic():
         move = OutgoingMove.objects.select_for_update().filter(public_id=move_id).first()
         if move is None or move.status == OutgoingStatus.FINALISED:
@@ -182,29 +184,16 @@ def outgoing_move_finalise(
         move.notification_event_id = notification_event_id
         move.reservation_id = move.reservation_id or reservation_id
         move.moved_in_on = moved_in_on
-        numbers = list(move.persons.values_list("atena_number", flat=True))
-        residents = list(Resident.objects.select_related("household").filter(
-            atena_number__in=numbers
-        ))  # fmt: skip
-        try:
-            with transaction.atomic(using=current_tenant_alias()):
-                registry.resident_move_out_confirm(
-                    residents=residents,
-                    destination=address,
-                    filing=registry.Filing(
-                        effective_on=moved_in_on,
-                        filed_on=timezone.localdate(),
-                        filing_kind="ex_officio",
-                        function="moves:relay",
-                    ),
-                )
-        except ValidationError as error:
-            move.problem = " ".join(error.messages)[:500]
-        else:
-            move.status = OutgoingStatus.FINALISED
-            move.finalised_at = timezone.now()
-            move.problem = ""
-        move.save()
+        move.confirmed_address = address
+        _confirm_move_out(
+            move,
+            filing=registry.Filing(
+                effective_on=moved_in_on,
+                filed_on=timezone.localdate(),
+                filing_kind=FilingKind.EX_OFFICIO,
+                function="moves:relay",
+            ),
+        )
         audit_append(
             action="moves.outgoing.notified",
             object_type="outgoing_move",
@@ -217,6 +206,69 @@ def outgoing_move_finalise(
             },
         )
     return move
+
+
+def outgoing_move_finalise_retry(
+    *, move_id: uuid.UUID | str, actor: Any, terminal: Terminal | None = None
+) -> OutgoingMove:
+    """「転出を確定し直す」: staff finish a move stuck at 'notified' (the registry refused
+    the 転出確定 when the 転入通知 came) with the address and date the notification
+    carried, once the conflicting record is put right. On success the move is finalised
+    and its problem cleared; on refusal it stays 'notified' with the new reason. Audited
+    either way; a finalised move is returned unchanged (idempotent)."""
+    with _atomic():
+        move = OutgoingMove.objects.select_for_update().filter(public_id=move_id).first()
+        if move is None:
+            raise MoveError("この転出（引越しワンストップ）はありません。")
+        if move.status == OutgoingStatus.FINALISED:
+            return move
+        if move.status != OutgoingStatus.NOTIFIED:
+            raise MoveError("転入通知をまだ受信していないため、転出を確定できません。")
+        if not move.confirmed_address or move.moved_in_on is None:
+            raise MoveError("転入通知の住所が記録されていないため、この画面からは確定できません。")
+        _confirm_move_out(
+            move,
+            filing=registry.Filing(
+                effective_on=move.moved_in_on,
+                filed_on=timezone.localdate(),
+                filing_kind=FilingKind.EX_OFFICIO,
+                actor=actor,
+                terminal=terminal,
+                function="moves:retry",
+            ),
+        )
+        audit_append(
+            action="moves.outgoing.retried",
+            actor=actor,
+            object_type="outgoing_move",
+            object_id=str(move.public_id),
+            function="moves:retry",
+            terminal=terminal,
+            detail={"flow": FLOW, "finalised": move.status == OutgoingStatus.FINALISED},
+        )
+    return move
+
+
+def _confirm_move_out(move: OutgoingMove, *, filing: registry.Filing) -> None:
+    """The registry's 転出確定 of the move's residents to ``move.confirmed_address``, in
+    a savepoint: on success the move is finalised, on refusal it keeps the reason in
+    ``problem`` (nothing of the registry change is written). Saves the move."""
+    numbers = list(move.persons.values_list("atena_number", flat=True))
+    residents = list(Resident.objects.select_related("household").filter(
+        atena_number__in=numbers
+    ))  # fmt: skip
+    try:
+        with transaction.atomic(using=current_tenant_alias()):
+            registry.resident_move_out_confirm(
+                residents=residents, destination=move.confirmed_address, filing=filing
+            )
+    except ValidationError as error:
+        move.problem = " ".join(error.messages)[:500]
+    else:
+        move.status = OutgoingStatus.FINALISED
+        move.finalised_at = timezone.now()
+        move.problem = ""
+    move.save()
 
 
 # --- destination (B) ------------------------------------------------------------------------

@@ -16,4 +16,9 @@ urlpatterns = [
         views.reservation_intake,
         name="reservation_intake",
     ),
+    path(
+        "<lg:lg_code>/residents/<str:atena_number>/moves/<str:move_id>/retry/",
+        views.outgoing_retry,
+        name="outgoing_retry",
+    ),
 ]

@@ -1,9 +1,12 @@
-"""The destination's counter: open 転入予約 and the intake started from one.
+"""The destination's counter: open 転入予約 and the intake started from one; at the
+origin, 「転出を確定し直す」 for a move stuck at 'notified'.
 
 Who may use them: the staff who may run the intake (counter clerks, supervisors, the
 resident-records department). Opening a reservation is an audited read; starting the
 intake puts its persons into the intake draft (the counter's session), and recording
-the move in completes the reservation (``machi.counter.services.intake``).
+the move in completes the reservation (``machi.counter.services.intake``). Retrying a
+move's 転出確定 is a change of the residents' records: only for those who may record a
+move out (the resident-records department, as ``registry.views.move_out``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +24,10 @@ from django.views.decorators.http import require_GET, require_POST
 
 from machi.audit.services import Terminal
 from machi.counter.views.intake import SESSION_KEY, _new_draft, intake_role_required
-from machi.moves import selectors
-from machi.moves.models import ReservationStatus
+from machi.moves import selectors, services
+from machi.moves.models import OutgoingStatus, ReservationStatus
+from machi.registry import selectors as registry_selectors
+from machi.registry.views import working_role_required
 
 RECENT = 20
 
@@ -106,3 +112,34 @@ def reservation_intake(request: HttpRequest, lg_code: str, reservation_id: str) 
         % {"origin": found.origin_name, "count": found.person_count},
     )
     return redirect(reverse("counter:intake", args=[lg_code]) + "?step=persons")
+
+
+@require_POST
+@never_cache
+@working_role_required
+def outgoing_retry(
+    request: HttpRequest, lg_code: str, atena_number: str, move_id: str
+) -> HttpResponse:
+    """「転出を確定し直す」: the 転出確定 of a move stuck at 'notified', with the address
+    and date of the 転入通知; back on the resident's page with the outcome."""
+    if not registry_selectors.staff_may_change_records(request.user):
+        raise PermissionDenied(_("住民記録を変更する権限がありません。"))
+    move = selectors.outgoing_move_of(atena_number=atena_number, public_id=move_id)
+    if move is None:
+        raise Http404(_("この転出（引越しワンストップ）はありません。"))
+    try:
+        move = services.outgoing_move_finalise_retry(
+            move_id=move.public_id, actor=request.user, terminal=Terminal.from_request(request)
+        )
+    except services.MoveError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        if move.status == OutgoingStatus.FINALISED:
+            messages.success(request, _("転出を確定しました。"))
+        else:
+            messages.error(
+                request,
+                _("転出を確定できませんでした。%(reason)s") % {"reason": move.problem},
+            )
+    url = reverse("registry:resident", args=[lg_code, atena_number])
+    return redirect(url + "#moves-heading")
