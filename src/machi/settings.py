@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "machi.web.middleware.ForwardedForMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -201,6 +202,13 @@ MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS = int(
 MACHI_WEBHOOK_DEAD_RETENTION_DAYS = int(os.environ.get("MACHI_WEBHOOK_DEAD_RETENTION_DAYS") or 180)
 if MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS < 0 or MACHI_WEBHOOK_DEAD_RETENTION_DAYS < 0:
     raise ValueError("MACHI_WEBHOOK_*_RETENTION_DAYS must be 0 (keep for ever) or more days")
+
+# How many reverse proxies in front of machi append to X-Forwarded-For: the client's
+# address (audit log, login lockouts, pre-application limit) is read from that header,
+# as the last proxy saw it. 0 = no proxy header is trusted (machi.web.middleware).
+MACHI_PROXY_COUNT = int(os.environ.get("MACHI_PROXY_COUNT") or 0)
+if MACHI_PROXY_COUNT < 0:
+    raise ValueError("MACHI_PROXY_COUNT must be 0 (no proxy) or the number of proxies")
 
 # Security headers. Everything is served from the project itself: no CDN.
 CONTENT_SECURITY_POLICY = {

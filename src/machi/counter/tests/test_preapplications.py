@@ -410,3 +410,25 @@ def test_staff_of_another_municipality_may_use_it(make_staff, municipality_b, si
     """Public: a signed-in staff member of B sees A's page like anyone else."""
     staff_b = make_staff(municipality_b, ("shimin", "counter_clerk"))
     assert signed_in(staff_b).get(URL).status_code == 200
+
+
+def test_behind_a_proxy_the_limit_is_per_resident_not_per_proxy(anonymous, monkeypatch, settings):
+    """Every request reaches machi from the reverse proxy: the limit must count the
+    address the proxy saw (X-Forwarded-For), or one busy hour would lock everyone out."""
+    settings.MACHI_PROXY_COUNT = 1
+    monkeypatch.setattr(views, "ISSUE_LIMIT", 2)
+    first, second = "203.0.113.7", "198.51.100.20"
+    for _ in range(2):
+        response = anonymous.post(URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=first)
+        assert response.status_code == 302
+    refused = anonymous.post(URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=first)
+    assert refused.status_code == 429
+    # A resident cannot escape the limit by writing another address into the header:
+    # only the address the proxy appended (the last one) counts.
+    spoofed = anonymous.post(
+        URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=f"{second}, {first}"
+    )
+    assert spoofed.status_code == 429
+    other = anonymous.post(URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=second)
+    assert other.status_code == 302
+    assert PreApplication.objects.using(f"tenant_{A}").count() == 3

@@ -20,7 +20,8 @@ whatever the browser asks for.
 Abuse: the input is bounded by the form (≤ 10 persons, fixed choices, dates of at most
 20 characters) and again by the service; one IP address may take at most
 :data:`ISSUE_LIMIT` codes per hour, counted in Django's cache (per process with the
-default local-memory cache: a shared cache makes it global).
+default local-memory cache: a shared cache makes it global). Behind the reverse proxy the
+address is the one the proxy saw (``MACHI_PROXY_COUNT``, :mod:`machi.web.middleware`).
 """
 
 from __future__ import annotations
