@@ -1,4 +1,4 @@
-"""Forms of the life-event intake screen (``views/intake.py``), one per step.
+"""Forms of the life-event intake screen (``views/intake/``), one per step.
 
 Dates are typed as written (和暦 or 西暦) and checked with ``machi.japanese.parse_date``;
 the service checks everything again when the intake is confirmed.

@@ -1,0 +1,161 @@
+"""Step 4, 手続き一覧: the navigator on the draft (built exactly as the service builds
+it), by department with reasons and deadlines; problems listed with their step and
+field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _lazy
+
+from machi.counter.forms_intake import ANSWER_QUESTIONS, PERSON_QUESTIONS
+from machi.counter.services.intake import IntakeError, life_event_preview
+from machi.counter.views.intake._shared import (
+    STEP_LABELS,
+    _base,
+    _due_text,
+    _people,
+    _render,
+    intake_data,
+    register_step,
+)
+from machi.japanese import DateParseError, format_wareki, parse_date
+from machi.procedures.selectors import catalogue_effective
+
+NEW_PERSON_FIELDS = ("name", "kana", "sex", "birth_date", "relationship", "nationality",
+                     "nationality_name", "atena_number", "id")  # fmt: skip
+FIELD_LABELS = {
+    "date": _lazy("異動日"),
+    "subjects": _lazy("対象者"),
+    "name": _lazy("氏名"),
+    "kana": _lazy("フリガナ"),
+    "sex": _lazy("性別"),
+    "birth_date": _lazy("生年月日"),
+    "relationship": _lazy("続柄"),
+    "nationality": _lazy("国籍"),
+    "insurance": _lazy("健康保険"),
+    "pension": _lazy("国民年金"),
+    "address": _lazy("新しい住所"),
+    "destination": _lazy("転出先"),
+    "household_number": _lazy("世帯番号"),
+    "postal_code": _lazy("郵便番号"),
+    "prefecture": _lazy("都道府県"),
+    "city": _lazy("市区町村"),
+    "machiaza": _lazy("町字"),
+    **PERSON_QUESTIONS,
+    **ANSWER_QUESTIONS,
+}
+_ERROR = re.compile(
+    r"^(?P<where>event|persons|address|destination|household_number|answers|previous_address)"
+    r"(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?(?:\[\d+\])?: (?P<text>.*)$",
+    re.S,
+)
+
+
+def intake_preview(data: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The navigator input and the procedures ``life_event_confirm`` would produce
+    (nothing is written). Raises IntakeError naming every problem."""
+    return life_event_preview(data=data)
+
+
+# --- problems: which step and field -----------------------------------------------------------
+
+
+def _problems(draft: dict[str, Any], messages: list[str], base: str) -> list[dict[str, str]]:
+    """Each message of the service or the navigator as {step, where, text, href}."""
+    people = _people(draft)
+    rows = []
+    for message in messages:
+        match = _ERROR.match(message)
+        step, where, anchor = "persons", "", ""
+        text = message
+        if match is not None:
+            text = match["text"]
+            name = match["field"] or ""
+            kind = match["where"]
+            if kind == "event":
+                step = "event" if name in ("date", "type") else "persons"
+                anchor = "id_date" if name == "date" else "intake-subjects"
+                where = FIELD_LABELS.get(name, name)
+            elif kind == "persons" and match["index"] is not None:
+                index = int(match["index"])
+                person = people[index] if index < len(people) else None
+                label = person["label"] if person else f"{index + 1}人目"
+                key = person["key"] if person else ""
+                where = f"{label} {FIELD_LABELS.get(name, name)}".strip()
+                if name in NEW_PERSON_FIELDS:
+                    anchor = f"id_{key}-{name}" if person and person["newcomer"] else ""
+                else:
+                    step = "questions"
+                    anchor = f"id_q-{key}-{name}"
+            else:
+                step = "questions"
+                where = FIELD_LABELS.get(name or kind, name or kind)
+                if kind == "address":
+                    anchor = f"id_address-{name or 'machiaza'}"
+                elif kind in ("destination", "household_number"):
+                    anchor = f"id_{kind}"
+                elif kind == "answers":
+                    anchor = f"id_answers-{name}"
+        href = f"{base}?step={step}" + (f"#{anchor}" if anchor else "")
+        rows.append(
+            {"step": STEP_LABELS[step], "step_code": step, "where": where, "text": text,
+             "href": href}
+        )  # fmt: skip
+    return rows
+
+
+def _preview_context(
+    request: HttpRequest, draft: dict[str, Any], problems: list[str] | None = None, **extra: Any
+) -> dict[str, Any]:
+    data = intake_data(draft)
+    groups: list[dict[str, Any]] = []
+    count = 0
+    if problems is None:
+        try:
+            _navigator_input, procedures = intake_preview(data)
+        except IntakeError as error:
+            problems = error.errors
+        else:
+            problems = []
+            departments = catalogue_effective().catalogue.departments
+            labels = {f"p{i + 1}": p["label"] for i, p in enumerate(_people(draft))}
+            by_code: dict[str, dict[str, Any]] = {}
+            for procedure in procedures:
+                code = procedure["department"]
+                if code not in by_code:
+                    by_code[code] = {"code": code, "name": departments.get(code, code), "rows": []}
+                    groups.append(by_code[code])
+                by_code[code]["rows"].append(
+                    {**procedure,
+                     "person_label": labels.get(procedure["person"], "世帯")
+                     if procedure["person"] else "世帯",
+                     "due_text": _due_text(procedure["due"])}
+                )  # fmt: skip
+            count = len(procedures)
+    people = _people(draft)
+    date_text = ""
+    try:
+        parsed = parse_date(draft["date"])
+        if parsed.approx:
+            date_text = f"{format_wareki(parsed.approx)}（{parsed.approx.isoformat()}）"
+    except DateParseError:
+        date_text = draft["date"]
+    return {
+        "groups": groups,
+        "count": count,
+        "problems": _problems(draft, problems, _base(request)),
+        "errors": [],
+        "people": people,
+        "date_text": date_text,
+        **extra,
+    }
+
+
+def _post_preview(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse:
+    return _render(request, draft, "preview")
+
+
+register_step("preview", context=_preview_context, post=_post_preview)
