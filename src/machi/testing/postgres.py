@@ -19,10 +19,20 @@ from pathlib import Path
 
 
 class PostgresUnavailable(RuntimeError):
+    """No PostgreSQL server could be started for the tests (the reason says why)."""
+
+
+class PostgresNotInstalled(PostgresUnavailable):
     """The PostgreSQL server binaries are not installed (the reason says what to install)."""
 
 
 def _find_bindir() -> Path:
+    # MACHI_PG_BINDIR: a PostgreSQL installed elsewhere; then nothing else is looked at.
+    if explicit := os.environ.get("MACHI_PG_BINDIR"):
+        bindir = Path(explicit)
+        if (bindir / "initdb").exists() and (bindir / "postgres").exists():
+            return bindir
+        raise PostgresNotInstalled(f"MACHI_PG_BINDIR={explicit} has no initdb and postgres")
     candidates = []
     if found := shutil.which("pg_ctl"):
         candidates.append(Path(found).resolve().parent)
@@ -30,7 +40,7 @@ def _find_bindir() -> Path:
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "postgres").exists():
             return bindir
-    raise PostgresUnavailable(
+    raise PostgresNotInstalled(
         "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found; "
         "install them with `apt-get install postgresql`"
     )

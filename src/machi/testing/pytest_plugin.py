@@ -2,8 +2,15 @@
 
 It runs before pytest-django imports the settings, so it can point them at
 throwaway databases: MACHI_TEST_DB=sqlite (default) uses a temporary data
-directory; MACHI_TEST_DB=postgres starts a PostgreSQL server for the session
-(or skips every database test with the reason when PostgreSQL is not installed).
+directory; MACHI_TEST_DB=postgres starts a PostgreSQL server for the session.
+
+A PostgreSQL run whose server did not start fails the session: a run that tested
+nothing must not pass. The one exception is a machine without PostgreSQL's
+binaries outside CI, where every test is reported skipped with the reason; with
+CI set (or MACHI_TEST_REQUIRE_POSTGRES=1) that fails too.
+
+With MACHI_TEST_REPORT=<path> the session writes a JSON summary there (see
+machi.testing.report), which `./dev test` uses to compare the two runs.
 """
 
 from __future__ import annotations
@@ -14,7 +21,13 @@ import tempfile
 
 import pytest
 
+from machi.testing.report import Summary, uses_database
+
 _state: dict[str, object] = {}
+
+
+def _truthy(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -27,13 +40,20 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("MACHI_SSL_REDIRECT", "0")
     backend = os.environ.get("MACHI_TEST_DB", "sqlite")
     _state["backend"] = backend
+    _state["summary"] = Summary(backend=backend)
     if backend == "postgres":
-        from machi.testing.postgres import PostgresUnavailable, start_server
+        from machi.testing.postgres import PostgresNotInstalled, PostgresUnavailable, start_server
 
+        required = _truthy("CI") or _truthy("MACHI_TEST_REQUIRE_POSTGRES")
         try:
             server = start_server()
+        except PostgresNotInstalled as error:
+            if required:
+                _state["start_error"] = f"PostgreSQL is required here (CI): {error}"
+            else:
+                _state["skip_reason"] = f"PostgreSQL run skipped: {error}"
         except PostgresUnavailable as error:
-            _state["skip_reason"] = f"PostgreSQL run skipped: {error}"
+            _state["start_error"] = str(error)
         else:
             _state["server"] = server
             os.environ["MACHI_DATABASE_URL"] = server.url("machi_control")
@@ -47,18 +67,63 @@ def pytest_report_header(config):
     backend = _state.get("backend")
     if "skip_reason" in _state:
         return f"machi database: {backend} ({_state['skip_reason']})"
+    if "start_error" in _state:
+        return f"machi database: {backend} (did not start)"
     server = _state.get("server")
     where = f"port {server.port}" if server else _state.get("data_dir")
     return f"machi database: {backend} ({where})"
+
+
+def pytest_sessionstart(session):
+    error = _state.get("start_error")
+    if error:
+        summary = _state["summary"]
+        summary.database_error = str(error)
+        _write_report(summary, exitstatus=int(pytest.ExitCode.INTERNAL_ERROR))
+        pytest.exit(
+            f"The {_state['backend']} test database did not start, so nothing was tested:\n{error}",
+            returncode=pytest.ExitCode.INTERNAL_ERROR,
+        )
 
 
 def pytest_collection_modifyitems(config, items):
     reason = _state.get("skip_reason")
     if not reason:
         return
+    _state["summary"].database_skipped = str(reason)
     marker = pytest.mark.skip(reason=str(reason))
     for item in items:
         item.add_marker(marker)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_call(item):
+    # Reached only when setup passed: the test body runs, with its database if it has one.
+    if uses_database(item):
+        _state["summary"].database_tests.append(item.nodeid)
+
+
+def pytest_configure(config):
+    _state["config"] = config
+
+
+def pytest_runtest_logreport(report):
+    config = _state["config"]
+    category = config.hook.pytest_report_teststatus(report=report, config=config)[0]
+    _state["summary"].record(category)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    summary = _state.get("summary")
+    if summary is not None:
+        _write_report(summary, exitstatus=int(exitstatus))
+
+
+def _write_report(summary, *, exitstatus: int) -> None:
+    path = os.environ.get("MACHI_TEST_REPORT")
+    if path:
+        summary.exitstatus = exitstatus
+        summary.write(path)
 
 
 def pytest_unconfigure(config):
