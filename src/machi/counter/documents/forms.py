@@ -226,6 +226,85 @@ def _subject_numbers(visit: Visit, tasks: list[Task]) -> list[str]:
     return list(dict.fromkeys(numbers)) or list(visit.atena_numbers or [])
 
 
+# --- who files (届出人, 請求者) ----------------------------------------------------------------
+
+# The 届出人 boxes of the forms, in print order.
+NOTIFIER_SELF = "本人"
+NOTIFIER_HOUSEHOLDER = "世帯主"
+NOTIFIER_MEMBER = "同一世帯の方"
+NOTIFIER_AGENT = "代理人"
+JUMIN_IDOU_NOTIFIERS = (NOTIFIER_SELF, NOTIFIER_HOUSEHOLDER, NOTIFIER_MEMBER, NOTIFIER_AGENT)
+KOKUHO_NOTIFIERS = (NOTIFIER_HOUSEHOLDER, NOTIFIER_MEMBER, NOTIFIER_AGENT)
+
+# Who files a procedure whose filer the navigator names by role; printed while the
+# intake does not know the person yet (葬祭費: 葬祭を行った方 not answered).
+FILER_ROLES = {
+    "kokuho.birth_lump_sum": "世帯主",
+    "kokuho.funeral_benefit": "葬祭を行った方",
+    "kouki.funeral_benefit": "葬祭を行った方",
+    "tax.heir_representative": "相続人の代表者",
+}
+
+
+@dataclass(frozen=True)
+class NotifierRow:
+    """The 届出人 as a form prints it: ``person`` for a household member (from the
+    registry, exactly as stored), the typed name, kana and address for an agent."""
+
+    kind: str  # the box ticked: 本人, 世帯主, 同一世帯の方 or 代理人
+    name: str
+    kana: str
+    relationship: str  # an agent's relationship (関係); a member's 続柄
+    address: str
+    atena_number: str = ""
+
+
+def notifier_row(
+    visit: Visit, subjects: Iterable[str], people: dict[str, PersonRow]
+) -> NotifierRow | None:
+    """The visit's 届出人 (None when the intake did not record one). ``people`` holds the
+    member's row when the notifier is a household member (absent: read here)."""
+    if visit.notifier_kind == "agent":
+        return NotifierRow(
+            kind=NOTIFIER_AGENT,
+            name=visit.notifier_name,
+            kana=visit.notifier_kana,
+            relationship=visit.notifier_relationship,
+            address=visit.notifier_address,
+        )
+    if visit.notifier_kind != "member" or not visit.notifier_atena:
+        return None
+    number = visit.notifier_atena
+    person = people.get(number) or _by_atena([number]).get(number)
+    if person is None:
+        return None
+    if number in set(subjects):
+        kind = NOTIFIER_SELF
+    elif person.relationship == HOUSEHOLDER:
+        kind = NOTIFIER_HOUSEHOLDER
+    else:
+        kind = NOTIFIER_MEMBER
+    return NotifierRow(
+        kind=kind,
+        name=person.name,
+        kana=person.kana,
+        relationship=person.relationship,
+        address=person.address,
+        atena_number=number,
+    )
+
+
+def filer_text(task: Task, names: dict[str, str]) -> str:
+    """Who files ``task`` when it is not its person: the filer's name, else the role
+    with 「（未定）」 while the intake does not know them; "" when the person files."""
+    if task.filer_atena and (name := names.get(task.filer_atena)):
+        return name
+    role = FILER_ROLES.get(task.procedure_code)
+    if role is None or (task.procedure_code == "kokuho.birth_lump_sum" and not task.filer_label):
+        return ""
+    return f"{role}（未定）" if not task.filer_label else role
+
+
 def _from_abroad(visit: Visit) -> bool:
     return bool((visit.navigator_input or {}).get("event", {}).get("from_abroad"))
 
@@ -288,8 +367,21 @@ def _jumin_idou(visit: Visit, tasks: list[Task], context: dict[str, Any]) -> Doc
         persons=persons,
         blank_rows=range(max(0, 4 - len(persons))),
     )
+    notifier = notifier_row(visit, numbers, people)
+    context.update(notifier=notifier, notifier_kinds=_boxes(JUMIN_IDOU_NOTIFIERS, notifier))
     shown = [p.atena_number for p in persons] + ([householder.atena_number] if householder else [])
+    if notifier is not None and notifier.atena_number:
+        shown.append(notifier.atena_number)
     return DocumentData("counter/documents/jumin_idou_todoke.html", context, shown)
+
+
+def _boxes(kinds: tuple[str, ...], notifier: NotifierRow | None) -> list[tuple[str, bool]]:
+    """The 届出人 check boxes: (label, ticked). On a form without 本人, the person
+    themselves files as a household member."""
+    kind = notifier.kind if notifier is not None else ""
+    if kind == NOTIFIER_SELF and kind not in kinds:
+        kind = NOTIFIER_HOUSEHOLDER if notifier.relationship == HOUSEHOLDER else NOTIFIER_MEMBER
+    return [(label, label == kind) for label in kinds]
 
 
 KOKUHO_REASONS = ("転入", "出生", "職場の健康保険などをやめた", "生活保護をやめた", "その他")
@@ -315,9 +407,13 @@ def _kokuho(visit: Visit, tasks: list[Task], context: dict[str, Any]) -> Documen
         other_note=other_note,
         acquired_on=wareki(visit.event_date),
     )
+    notifier = notifier_row(visit, (), people)
+    context.update(notifier=notifier, notifier_kinds=_boxes(KOKUHO_NOTIFIERS, notifier))
     shown = [p.atena_number for p in insured]
     if householder is not None:
         shown.append(householder.atena_number)
+    if notifier is not None and notifier.atena_number:
+        shown.append(notifier.atena_number)
     return DocumentData("counter/documents/kokuho_shikaku_shutoku_todoke.html", context, shown)
 
 
@@ -364,7 +460,12 @@ def _what_to_bring(entry: Entry | None, from_abroad: bool) -> tuple[str, ...]:
 def _summary(
     visit: Visit, tasks: list[Task], context: dict[str, Any], status_url: str, qr_svg: str
 ) -> DocumentData:
-    people = _by_atena(t.person_atena for t in tasks)
+    """One row per task, as the intake's result page lists them (so 「手続きの数」 is the
+    number of tasks the resident has, one per procedure and person)."""
+    people = _by_atena(
+        [t.person_atena for t in tasks] + [t.filer_atena for t in tasks] + [visit.notifier_atena]
+    )
+    names = {number: person.name for number, person in people.items()}
     from_abroad = _from_abroad(visit)
     catalogue = catalogue_effective().catalogue
     entries = {entry.code: entry for entry in catalogue.entries}
@@ -376,32 +477,30 @@ def _summary(
                 "code": task.department,
                 "name": task.department_name or task.department,
                 "place": catalogue.places.get(task.department, PLACE_UNKNOWN),
-                "rows": {},
+                "rows": [],
             },
         )
-        row = group["rows"].setdefault(
-            (task.procedure_code, task.due, task.status),
+        person = people.get(task.person_atena)
+        group["rows"].append(
             {
                 "title": task.title,
-                "persons": [],
-                "household": False,
+                "person": person.name if person is not None else "" if task.person_atena
+                else "世帯",
+                "filer": filer_text(task, names),
                 "due_wareki": wareki_day(task.due),
                 "due_seireki": seireki_day(task.due),
                 "bring": _what_to_bring(entries.get(task.procedure_code), from_abroad),
                 "status": str(PUBLIC_STATUS_LABELS.get(task.status, task.status)),
-            },
-        )
-        person = people.get(task.person_atena)
-        if person is not None and person.name not in row["persons"]:
-            row["persons"].append(person.name)
-        elif not task.person_atena:
-            row["household"] = True
-    groups = [{**g, "rows": list(g["rows"].values())} for g in departments.values()]
+            }
+        )  # fmt: skip
+    groups = list(departments.values())
+    notifier = notifier_row(visit, _subject_numbers(visit, tasks), people)
     context.update(
         event_on=wareki_day(visit.event_date),
         groups=groups,
-        count=sum(len(g["rows"]) for g in groups),
+        count=len(tasks),
         identity=IDENTITY,
+        notifier=notifier,
         status_url=status_url,
         qr_svg=qr_svg,
     )

@@ -2,9 +2,10 @@
 
 from machi.counter.models.preapplications import PreApplication
 from machi.counter.models.tickets import Ticket, TicketDay, TicketPurpose, TicketStatus
-from machi.counter.models.visits import Task, TaskStatus, Visit, VisitStatus
+from machi.counter.models.visits import NotifierKind, Task, TaskStatus, Visit, VisitStatus
 
 __all__ = [
+    "NotifierKind",
     "PreApplication",
     "Task",
     "TaskStatus",

@@ -37,6 +37,11 @@ TASK_PENDING = (TaskStatus.OPEN, TaskStatus.TAKEN)
 TASK_ENDED = (TaskStatus.DONE, TaskStatus.NOT_NEEDED)
 
 
+class NotifierKind(models.TextChoices):
+    MEMBER = "member", _("世帯の方")
+    AGENT = "agent", _("代理人")
+
+
 class Visit(models.Model):
     public_code = models.CharField(_("受付番号"), max_length=14, unique=True)
     ticket = models.ForeignKey(
@@ -58,6 +63,19 @@ class Visit(models.Model):
     closed_at = models.DateTimeField(_("完了日時"), null=True, blank=True)
     opened_by_id = models.BigIntegerField(null=True, blank=True)
     opened_by_username = models.CharField(max_length=150, blank=True)
+    # 届出人: who came to the counter. A household member is named by the navigator id
+    # and atena number (the name prints from the registry, exactly as stored); an agent
+    # (代理人) by what the clerk typed. Empty when the filing did not say (older visits,
+    # API clients that do not send it): the forms then print blank boxes.
+    notifier_kind = models.CharField(
+        _("届出人"), max_length=10, choices=NotifierKind.choices, blank=True
+    )
+    notifier_person = models.CharField(max_length=40, blank=True)  # navigator person id
+    notifier_atena = models.CharField(_("届出人の宛名番号"), max_length=20, blank=True)
+    notifier_name = models.CharField(_("届出人の氏名"), max_length=100, blank=True)
+    notifier_kana = models.CharField(_("届出人のフリガナ"), max_length=100, blank=True)
+    notifier_relationship = models.CharField(_("届出人との関係"), max_length=40, blank=True)
+    notifier_address = models.CharField(_("届出人の住所"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("来庁受付")
@@ -83,6 +101,10 @@ class Task(models.Model):
     department_name = models.CharField(_("担当課名"), max_length=100, blank=True)
     person_atena = models.CharField(_("宛名番号"), max_length=20, blank=True)
     person_label = models.CharField(_("対象者"), max_length=40, blank=True)  # navigator id
+    # Who files the procedure or receives the benefit when not the person (the
+    # navigator's ``filer``: 出産育児一時金 → 世帯主, 葬祭費 → the funeral host).
+    filer_label = models.CharField(_("請求者"), max_length=40, blank=True)  # navigator id
+    filer_atena = models.CharField(_("請求者の宛名番号"), max_length=20, blank=True)
     due = models.DateField(_("期限"), null=True, blank=True)
     reason = models.TextField(_("理由"), blank=True)
     forms = models.JSONField(_("様式"), default=list, blank=True)

@@ -41,6 +41,21 @@ NAVIGATOR_FIELDS = (
 )  # fmt: skip
 ADDRESS_FIELDS = ("postal_code", "prefecture", "city", "machiaza", "banchi", "katagaki")
 NEW_PERSON_REQUIRED = ("name", "sex", "birth_date", "relationship")
+# The procedure the intake's registry change itself carries out, by event: its tasks
+# are created done (by the clerk, now) for every person whose record changed.
+DONE_AT_COUNTER = {
+    "move_in": "juki.move_in",
+    "move_out": "juki.move_out",
+    "move_within": "juki.move_within",
+    "birth": "juki.birth",
+    "death": "juki.death",
+    "marriage": "juki.marriage",
+    "divorce": "juki.divorce",
+    "household_change": "juki.household_change",
+}
+# 届出人 (who came to the counter): a household member, or an agent (代理人).
+NOTIFIER_KINDS = ("member", "agent")
+NOTIFIER_AGENT_FIELDS = {"name": 100, "kana": 100, "relationship": 40, "address": 200}
 
 
 class IntakeError(ValueError):
@@ -187,6 +202,53 @@ def _address(data: dict[str, Any], errors: list[str]) -> registry.Address | None
                                else str(address.get(k, "")) for k in ADDRESS_FIELDS})  # fmt: skip
 
 
+def _notifier(data: dict[str, Any], persons: list[_Person], errors: list[str]) -> dict[str, str]:
+    """The 届出人 of ``data["notifier"]`` as the visit's ``notifier_*`` fields (without
+    the atena number of a newcomer: known after the registry change); ``{}`` when not
+    given. Problems go to ``errors``."""
+    raw = data.get("notifier")
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        errors.append(
+            'notifier: {"kind": "member", "person": …} または '
+            '{"kind": "agent", "name": …, "relationship": …} で指定してください'
+        )
+        return {}
+    kind = raw.get("kind")
+    if kind not in NOTIFIER_KINDS:
+        errors.append(f"notifier.kind: member（世帯の方）または agent（代理人）です: {kind!r}")
+        return {}
+    allowed = {"kind", "person"} if kind == "member" else {"kind", *NOTIFIER_AGENT_FIELDS}
+    if unknown := sorted(set(raw) - allowed):
+        errors.append(f"notifier: {kind} には使えない項目です: {', '.join(map(str, unknown))}")
+    if kind == "member":
+        pid = raw.get("person")
+        ids = {p.pid for p in persons}
+        subjects = data["event"].get("subjects") or []
+        if not isinstance(pid, str) or pid not in ids:
+            errors.append(f"notifier.person: persons の id を指定してください: {pid!r}")
+        elif data["event"].get("type") in ("birth", "death") and pid in subjects:
+            what = "新生児" if data["event"]["type"] == "birth" else "亡くなった方"
+            errors.append(f"notifier.person: {what}は届出人になれません")
+        else:
+            return {"notifier_kind": kind, "notifier_person": pid}
+        return {}
+    fields: dict[str, str] = {"notifier_kind": kind}
+    for name, limit in NOTIFIER_AGENT_FIELDS.items():
+        value = raw.get(name, "")
+        if not isinstance(value, str):
+            errors.append(f"notifier.{name}: 文字列で指定してください")
+            continue
+        value = value.strip()
+        if not value and name in ("name", "relationship"):
+            errors.append(f"notifier.{name}: 代理人には必須です")
+        elif len(value) > limit:
+            errors.append(f"notifier.{name}: {limit}文字以内にしてください")
+        fields[f"notifier_{name}"] = value
+    return fields
+
+
 @dataclass
 class _Prepared:
     event: dict[str, Any]
@@ -195,6 +257,7 @@ class _Prepared:
     navigator_input: dict[str, Any]
     procedures: list[dict[str, Any]]
     catalogue: Any = None  # the catalogue the navigator ran on (its forms go on the tasks)
+    notifier: dict[str, str] = field(default_factory=dict)  # the visit's notifier_* fields
 
 
 def _prepare(data: Any) -> _Prepared:
@@ -218,6 +281,7 @@ def _prepare(data: Any) -> _Prepared:
     }  # fmt: skip
     if event_date is not None and event_date.approx:
         navigator_input["event"]["date"] = event_date.approx.isoformat()
+    notifier = _notifier(data, persons, errors)
     if errors:
         raise IntakeError(errors)
     try:
@@ -225,7 +289,7 @@ def _prepare(data: Any) -> _Prepared:
         procedures = navigate(navigator_input, catalogue)["procedures"]
     except NavigatorInputError as error:
         raise IntakeError(error.errors) from error
-    return _Prepared(event, persons, event_date, navigator_input, procedures, catalogue)
+    return _Prepared(event, persons, event_date, navigator_input, procedures, catalogue, notifier)
 
 
 def life_event_preview(*, data: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -282,6 +346,12 @@ def life_event_confirm(
         except ValidationError as error:
             raise IntakeError(error.messages) from error
         atena = {p.pid: p.resident.atena_number for p in persons if p.resident is not None}
+        notifier = dict(prepared.notifier)
+        if pid := notifier.get("notifier_person"):
+            notifier["notifier_atena"] = atena.get(pid, "")
+        done_code = DONE_AT_COUNTER.get(event_type)
+        recorded = set(changed)
+        done = {(done_code, pid) for pid, number in atena.items() if number in recorded}
         visit = visit_open(
             event_type=event_type,
             event_date=event_date.approx,
@@ -290,10 +360,11 @@ def life_event_confirm(
             ticket=ticket,
             actor=actor,
             terminal=terminal,
+            notifier=notifier,
         )
         tasks = tasks_create(
             visit=visit, procedures=procedures, person_atena=atena, actor=actor,
-            terminal=terminal, prepared=task_rows, visit_is_new=True,
+            terminal=terminal, prepared=task_rows, visit_is_new=True, done_at_counter=done,
         )  # fmt: skip
         if reservation is not None:
             from machi.moves.services import move_reservation_complete

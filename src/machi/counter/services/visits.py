@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -51,6 +51,9 @@ NOT_NEEDED_REASON_MAX = 500
 EVENT_TASK_CREATED = "jp.machi.task.created"
 EVENT_TASK_COMPLETED = "jp.machi.task.completed"
 EVENT_VISIT_CLOSED = "jp.machi.visit.closed"
+NOTIFIER_FIELDS = frozenset(
+    f.name for f in Visit._meta.concrete_fields if f.name.startswith("notifier_")
+)
 
 
 class TaskError(ValidationError):
@@ -194,8 +197,10 @@ def visit_open(
     ticket: Ticket | None = None,
     actor: Any | None = None,
     terminal: Terminal | None = None,
+    notifier: Mapping[str, str] | None = None,
 ) -> Visit:
-    """Open a visit for one life event; its tasks come from :func:`tasks_create`."""
+    """Open a visit for one life event; its tasks come from :func:`tasks_create`.
+    ``notifier``: the 届出人 as the visit's ``notifier_*`` fields."""
     if not event_type:
         raise TaskError(_("異動の種類を指定してください。"))
     if not isinstance(event_date, datetime.date):
@@ -221,6 +226,7 @@ def visit_open(
             opened_at=timezone.now(),
             opened_by_id=opened_by_id,
             opened_by_username=opened_by_username,
+            **{k: v for k, v in (notifier or {}).items() if k in NOTIFIER_FIELDS},
         )
         rows_insert(Visit, [visit], using=using, returning=True)
         detail: dict[str, Any] = {
@@ -266,6 +272,7 @@ def tasks_prepare(*, procedures: list[dict], catalogue: Any = None) -> list[Task
                 "department": department,
                 "department_name": departments.get(department, department),
                 "person_label": str(person or ""),
+                "filer_label": str(entry.get("filer") or ""),
                 "due": _due(entry.get("due")),
                 "reason": str(entry.get("reason") or ""),
                 "forms": list(forms.get(code, ())),
@@ -285,6 +292,7 @@ def tasks_create(
     catalogue: Any = None,
     prepared: list[Task] | None = None,
     visit_is_new: bool = False,
+    done_at_counter: Collection[tuple[str, str]] = (),
 ) -> list[Task]:
     """One task per navigator output entry (``{"code","title","department","person",
     "due","reason"}``); ``person_atena`` maps navigator person ids to atena numbers.
@@ -292,19 +300,31 @@ def tasks_create(
     Forms come by procedure code from ``catalogue`` (the one the navigator ran on; by
     default the effective catalogue). ``prepared``: the tasks already built from
     ``procedures`` by :func:`tasks_prepare`. ``visit_is_new``: ``visit`` was opened in
-    the caller's transaction (no one else can see it: it needs no lock). Emits
-    ``jp.machi.task.created`` per task; a visit with no procedures closes at once.
+    the caller's transaction (no one else can see it: it needs no lock).
+    ``done_at_counter``: the (procedure code, navigator person id) pairs the caller has
+    itself carried out (the intake's registry change): those tasks are created done by
+    ``actor``, at once. Emits ``jp.machi.task.created`` per task and, for a task done at
+    the counter, ``jp.machi.task.completed`` as a department's completion does; a visit
+    with nothing left pending closes at once.
     """
     using = current_tenant_alias()
     if prepared is None:
         prepared = tasks_prepare(procedures=procedures, catalogue=catalogue)
     now = timezone.now()
+    actor_id, username = _actor_fields(actor)
+    done = set(done_at_counter)
     tasks = []
     for task in prepared:
         task.visit_id = visit.pk
         person = task.person_label
         task.person_atena = str(person_atena.get(person, "")) if person else ""
+        if task.filer_label:
+            task.filer_atena = str(person_atena.get(task.filer_label, ""))
         task.created_at = now
+        if (task.procedure_code, person) in done:
+            task.status = TaskStatus.DONE
+            task.taken_by_id, task.taken_by_username = actor_id, username
+            task.taken_at = task.completed_at = now
         tasks.append(task)
     # No savepoint: inside an intake a failure here fails the whole intake anyway.
     with transaction.atomic(using=using, savepoint=False):
@@ -347,9 +367,49 @@ def tasks_create(
                     },
                 )
             )
-            if not created:
+            for task in created:
+                if task.status == TaskStatus.DONE:
+                    _completed_at_counter(task, visit, batch, actor=actor, terminal=terminal)
+            if not any(task.status in TASK_PENDING for task in created):
                 _close_if_done(visit, actor=actor, terminal=terminal)
     return created
+
+
+def _completed_at_counter(
+    task: Task, visit: Visit, batch: Any, *, actor: Any | None, terminal: Terminal | None
+) -> None:
+    """The audit entry and the event of a department's 完了, for a task the intake did."""
+    batch.audits.append(
+        AuditRecord(
+            action="task.completed",
+            actor=actor,
+            object_type="task",
+            object_id=str(task.pk),
+            function="counter.tasks_create",
+            terminal=terminal,
+            detail={
+                "visit": visit.public_code,
+                "procedure_code": task.procedure_code,
+                "department": task.department,
+                "status": task.status,
+                "at_counter": True,
+            },
+        )
+    )
+    batch.events.append(
+        NewEvent(
+            type=EVENT_TASK_COMPLETED,
+            subject=str(task.pk),
+            time=task.completed_at,
+            data={
+                "task_id": task.pk,
+                "visit": visit.public_code,
+                "procedure_code": task.procedure_code,
+                "department": task.department,
+                "outcome": TaskStatus.DONE,
+            },
+        )
+    )
 
 
 # --- working a task ---------------------------------------------------------------------------

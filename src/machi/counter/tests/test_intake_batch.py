@@ -9,6 +9,7 @@ from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from machi.audit.models import AuditEntry
+from machi.counter.models import Task
 from machi.counter.services.intake import life_event_confirm
 from machi.counter.tests.test_intake import clerk, move_in_family  # noqa: F401
 from machi.linkage.models import OutboxEvent
@@ -38,14 +39,19 @@ def test_events_and_entries_follow_the_changes_in_order(clerk):  # noqa: F811
         result = life_event_confirm(data=move_in_family(), actor=clerk)
         events = list(OutboxEvent.objects.filter(seq__gt=last_event or 0).order_by("seq"))
         entries = list(AuditEntry.objects.filter(seq__gt=last_entry or 0).order_by("seq"))
+        tasks_done = list(Task.objects.filter(visit=result.visit).order_by("id"))
     tasks = len(result.task_ids)
+    # the three 転入届 were the registry change itself: done at the counter
+    done = [str(t.pk) for t in tasks_done if t.procedure_code == "juki.move_in"]
+    assert len(done) == 3
     assert [e.type for e in events] == ["jp.machi.resident.moved_in"] * 3 + [
         "jp.machi.task.created"
-    ] * tasks
-    assert [e.subject for e in events[3:]] == [str(pk) for pk in result.task_ids]
-    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 3 + tasks))
+    ] * tasks + ["jp.machi.task.completed"] * 3
+    assert [e.subject for e in events[3 : 3 + tasks]] == [str(pk) for pk in result.task_ids]
+    assert [e.subject for e in events[3 + tasks :]] == done
+    assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + 6 + tasks))
     assert [e.action for e in entries] == ["resident.move_in"] * 3 + [
         "visit.opened",
         "task.created",
-    ]
+    ] + ["task.completed"] * 3
     assert [e.prev_hash for e in entries[1:]] == [e.entry_hash for e in entries[:-1]]
