@@ -305,3 +305,42 @@ class HouseholdChangeForm(forms.Form):
     household_number = _text(
         _("移る先の世帯番号（新しい世帯をつくるときは空欄）"), max_length=20, inputmode="numeric"
     )
+
+
+#: ``NotifierForm``'s choice for someone from outside the household.
+NOTIFIER_AGENT = "agent"
+AGENT_RELATIONSHIP_SUGGESTIONS = ("親族", "法定代理人", "任意代理人", "知人", "葬儀社",
+                                  "施設の職員")  # fmt: skip
+
+
+class NotifierForm(forms.Form):
+    """Step 3: the 届出人 — who came to the counter: one of the persons concerned, or an
+    agent (代理人) with the relationship. Printed on the forms' 届出人 boxes."""
+
+    who = forms.ChoiceField(label=_("届出人（窓口に来た方）"), widget=forms.RadioSelect)
+    agent_name = _text(_("代理人の氏名"))
+    agent_kana = _text(_("代理人のフリガナ"))
+    agent_relationship = _text(
+        _("届出の対象の方との関係"), max_length=40, list="intake-agent-relationships"
+    )
+    agent_address = _text(_("代理人の住所"), max_length=200)
+
+    def __init__(self, *args: Any, people: list[tuple[str, str]], **kwargs: Any) -> None:
+        """``people``: (key, label) of the persons who may be the notifier."""
+        super().__init__(*args, **kwargs)
+        self.fields["who"].choices = [*people, (NOTIFIER_AGENT, _("代理人（世帯以外の方）"))]
+        self.fields["who"].error_messages["required"] = _("届出人を選んでください。")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("who") != NOTIFIER_AGENT:
+            for name in ("agent_name", "agent_kana", "agent_relationship", "agent_address"):
+                data[name] = ""
+            return data
+        for name, message in (
+            ("agent_name", _("代理人の氏名を入力してください。")),
+            ("agent_relationship", _("関係を入力してください（例: 親族、知人）。")),
+        ):
+            if not data.get(name, "").strip() and name not in self.errors:
+                self.add_error(name, message)
+        return data
