@@ -65,6 +65,9 @@ def main() -> None:
     os.environ["MACHI_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("MACHI_SECRET_KEY", "bench-linkage-" + "b" * 50)
     os.environ["DJANGO_SETTINGS_MODULE"] = "machi.settings"
+    # The receiver listens on loopback over plain HTTP: the URL policy must allow it.
+    os.environ["MACHI_WEBHOOK_ALLOW_HTTP"] = "1"
+    os.environ["MACHI_WEBHOOK_ALLOWED_NETWORKS"] = "127.0.0.0/8"
     for name in ("MACHI_DATABASE_URL", "MACHI_TENANT_DATABASE_URL_TEMPLATE"):
         os.environ.pop(name, None)
     server = None

@@ -8,6 +8,7 @@ reports nothing.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -202,6 +203,17 @@ MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS = int(
 MACHI_WEBHOOK_DEAD_RETENTION_DAYS = int(os.environ.get("MACHI_WEBHOOK_DEAD_RETENTION_DAYS") or 180)
 if MACHI_WEBHOOK_DELIVERED_RETENTION_DAYS < 0 or MACHI_WEBHOOK_DEAD_RETENTION_DAYS < 0:
     raise ValueError("MACHI_WEBHOOK_*_RETENTION_DAYS must be 0 (keep for ever) or more days")
+
+# Where webhooks may be sent (machi.linkage.urlpolicy): https only, unless
+# MACHI_WEBHOOK_ALLOW_HTTP (default: MACHI_DEBUG); never to loopback, link-local,
+# metadata or private addresses, except inside these CIDR networks (comma-separated:
+# the department systems' networks of this deployment; default none).
+MACHI_WEBHOOK_ALLOW_HTTP = _env_bool("MACHI_WEBHOOK_ALLOW_HTTP", DEBUG)
+MACHI_WEBHOOK_ALLOWED_NETWORKS = [
+    str(ipaddress.ip_network(entry.strip(), strict=False))
+    for entry in os.environ.get("MACHI_WEBHOOK_ALLOWED_NETWORKS", "").split(",")
+    if entry.strip()
+]
 
 # How many reverse proxies in front of machi append to X-Forwarded-For: the client's
 # address (audit log, login lockouts, pre-application limit) is read from that header,

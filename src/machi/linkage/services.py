@@ -21,7 +21,9 @@ from machi.linkage.models import (
     Subscription,
 )
 from machi.linkage.sealing import secret_seal
+from machi.linkage.urlpolicy import REFUSED_ADDRESS, scheme_problem
 from machi.linkage.webhooks import (
+    POLICY_REFUSED,
     body_of,
     secret_generate,
     secret_problem,
@@ -131,7 +133,9 @@ def subscription_create(
     ``secret`` (``whsec_…``) is generated when not given; it is stored sealed. Before
     anything is saved a signed test event of type ``jp.machi.webhook.verification`` is
     POSTed to ``url``: anything but a 2xx refuses the subscription (``VerificationFailed``
-    naming the status or error). The subscription starts at the outbox's end.
+    naming the status, or one message for every connection failure). A URL the policy
+    refuses (``urlpolicy``: scheme, internal addresses) is refused before any request
+    leaves. The subscription starts at the outbox's end.
     """
     name = (name or "").strip()
     url = (url or "").strip()
@@ -139,7 +143,7 @@ def subscription_create(
     problems = []
     if not name or len(name) > 100:
         problems.append("名称を100文字以内で入力してください。")
-    if problem := url_problem(url):
+    if problem := url_problem(url) or scheme_problem(url):
         problems.append(problem)
     bad = [t for t in types if not event_type_pattern_valid(t)]
     if bad:
@@ -158,6 +162,8 @@ def subscription_create(
     result = send(
         url=url, secret=secret, msg_id=event["id"], body=body_of(event), timeout=verify_timeout
     )
+    if result.error == POLICY_REFUSED:
+        raise ValidationError(REFUSED_ADDRESS, code="url_refused")
     if not result.ok:
         raise VerificationFailed(
             "確認用のイベント（jp.machi.webhook.verification）に 2xx の応答がなかったため、"

@@ -8,8 +8,9 @@ Headers of every request (https://www.standardwebhooks.com/):
   under the subscription's secret (``whsec_`` + base64 of the key bytes);
 * ``content-type: application/cloudevents+json; charset=utf-8``.
 
-Sending uses the standard library (``http.client``): no redirects are followed, any
-2xx is success, anything else (other status, timeout, refused connection) a failure.
+Sending uses the standard library (``http.client``) to the address the URL policy
+checked (``urlpolicy``): no redirects are followed, any 2xx is success, anything else
+(other status, a refused address, any connection failure) a failure.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import base64
 import binascii
 import http.client
 import json
+import logging
 import secrets
+import socket
 import ssl
 import time
 import uuid
@@ -30,12 +33,26 @@ from urllib.parse import urlsplit
 
 from standardwebhooks import Webhook
 
+from machi.linkage.urlpolicy import (
+    Resolver,
+    WebhookHostUnresolved,
+    WebhookTarget,
+    WebhookUrlRefused,
+    webhook_target,
+)
+
+logger = logging.getLogger("machi.linkage.webhooks")
+
 CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 USER_AGENT = "machi-webhooks/1"
 SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 #: The type of the signed test event a new subscription's URL must answer with a 2xx.
 VERIFICATION_TYPE = "jp.machi.webhook.verification"
 MAX_URL_LENGTH = 500
+#: The one error of every connection failure, whatever happened (see ``send``).
+CONNECTION_FAILED = "送信先に接続できませんでした"
+#: The error of a send the URL policy refused (the address is not named).
+POLICY_REFUSED = "送信先のアドレスは許可されていません"
 
 
 def secret_generate() -> str:
@@ -125,38 +142,100 @@ class SendResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-def send(*, url: str, secret: str, msg_id: str, body: str, timeout: float) -> SendResult:
-    """POST one signed message; never raises for network trouble (see ``SendResult``)."""
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    """Connects to the address the policy checked, not to whatever the name resolves
+    to now (no second lookup: DNS rebinding)."""
+
+    def __init__(self, target: WebhookTarget, *, timeout: float) -> None:
+        super().__init__(target.host, target.port, timeout=timeout)
+        self.address = target.address
+
+    def _socket(self) -> socket.socket:
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return sock
+
+    def connect(self) -> None:
+        self.sock = self._socket()
+
+
+class _PinnedHTTPSConnection(_PinnedHTTPConnection):
+    """TLS to the pinned address; server name (SNI) and certificate check for the host."""
+
+    default_port = http.client.HTTPS_PORT
+
+    def __init__(self, target: WebhookTarget, *, timeout: float, context: ssl.SSLContext):
+        super().__init__(target, timeout=timeout)
+        self.context = context
+
+    def connect(self) -> None:
+        self.sock = self.context.wrap_socket(self._socket(), server_hostname=self.host)
+
+
+def tls_context() -> ssl.SSLContext:
+    """Certificates checked against the system's trust store (tests replace this)."""
+    return ssl.create_default_context()
+
+
+def send(
+    *,
+    url: str,
+    secret: str,
+    msg_id: str,
+    body: str,
+    timeout: float,
+    resolver: Resolver | None = None,
+) -> SendResult:
+    """POST one signed message; never raises for network trouble (see ``SendResult``).
+
+    The URL is checked against the policy (``urlpolicy``) at every send: what a name
+    resolves to can change after the subscription was verified. Every connection
+    failure (no address, refused, timeout, reset, TLS) gives the same ``error``
+    (``CONNECTION_FAILED``): a message that differed would map the ports of whatever
+    the URL points at. What happened is logged for the operator only.
+    """
     started = time.monotonic()
-    parts = urlsplit(url)
-    path = parts.path or "/"
-    if parts.query:
-        path += "?" + parts.query
+    try:
+        target = webhook_target(url, resolver=resolver)
+    except WebhookUrlRefused as refused:
+        logger.warning("webhook to %s refused by the URL policy: %s", _host(url), refused.detail)
+        return SendResult(None, POLICY_REFUSED, time.monotonic() - started)
+    except WebhookHostUnresolved as unresolved:
+        logger.warning("webhook to %s not sent: %s", _host(url), unresolved)
+        return SendResult(None, CONNECTION_FAILED, time.monotonic() - started)
     payload = body.encode()
     headers = signed_headers(secret=secret, msg_id=msg_id, body=body)
     headers["content-length"] = str(len(payload))
+    headers["host"] = target.host_header
     connection: http.client.HTTPConnection
-    if parts.scheme == "https":
-        connection = http.client.HTTPSConnection(
-            parts.hostname, parts.port, timeout=timeout, context=ssl.create_default_context()
-        )
+    if target.scheme == "https":
+        connection = _PinnedHTTPSConnection(target, timeout=timeout, context=tls_context())
     else:
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        connection = _PinnedHTTPConnection(target, timeout=timeout)
     try:
-        connection.request("POST", path, body=payload, headers=headers)
+        connection.request("POST", target.path, body=payload, headers=headers)
         response = connection.getresponse()
         response.read(65536)  # the receiver's answer is not kept
         status, error = response.status, ""
         if not 200 <= status < 300:
-            error = f"HTTP {status}"
-    except TimeoutError:
-        status, error = None, "timeout"
-    except ConnectionRefusedError:
-        status, error = None, "connection refused"
-    except ssl.SSLError as problem:
-        status, error = None, f"TLS: {problem.reason or problem.__class__.__name__}"
-    except (OSError, http.client.HTTPException) as problem:
-        status, error = None, f"{problem.__class__.__name__}: {problem}"[:300]
+            error = f"HTTP {status}"  # 3xx too: redirects are not followed
+    except (OSError, http.client.HTTPException) as problem:  # timeouts and TLS included
+        logger.warning(
+            "webhook to %s (%s port %s) failed: %s: %s",
+            target.host,
+            target.address,
+            target.port,
+            problem.__class__.__name__,
+            str(problem)[:200],
+        )
+        status, error = None, CONNECTION_FAILED
     finally:
         connection.close()
     return SendResult(status_code=status, error=error, seconds=time.monotonic() - started)
+
+
+def _host(url: str) -> str:
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"

@@ -38,6 +38,9 @@ def pytest_load_initial_conftests(early_config, parser, args):
     os.environ.setdefault("MACHI_SECRET_KEY", "test-only-secret-key-" + "x" * 40)
     os.environ.setdefault("MACHI_DEBUG", "0")
     os.environ.setdefault("MACHI_SSL_REDIRECT", "0")
+    # Test receivers listen on loopback over plain HTTP (production: neither).
+    os.environ.setdefault("MACHI_WEBHOOK_ALLOW_HTTP", "1")
+    os.environ.setdefault("MACHI_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.0/8,::1/128")
     backend = os.environ.get("MACHI_TEST_DB", "sqlite")
     _state["backend"] = backend
     _state["summary"] = Summary(backend=backend)

@@ -110,7 +110,7 @@ def test_a_wrong_secret_is_refused_by_the_receiver(in_a, receiver):
 
 @pytest.mark.parametrize(
     ("behaviour", "message"),
-    [(lambda r, n: "fail", "HTTP 500"), (None, "connection refused")],
+    [(lambda r, n: "fail", "HTTP 500"), (None, "送信先に接続できませんでした")],
 )
 def test_creation_fails_without_a_2xx(in_a, receiver, behaviour, message):
     if behaviour is None:
