@@ -56,7 +56,3 @@ def audit_search(
             created_at__lt=datetime.combine(date_to + timedelta(days=1), time.min, tzinfo=tz)
         )
     return entries.order_by("-seq")
-
-
-def audit_actions() -> list[str]:
-    return list(AuditEntry.objects.order_by("action").values_list("action", flat=True).distinct())

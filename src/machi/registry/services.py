@@ -160,12 +160,6 @@ def resident_key_rows(resident: Resident) -> list[ResidentKey]:
     ]
 
 
-def resident_keys_sync(resident: Resident, *, new: bool = False) -> None:
-    if not new:
-        ResidentKey.objects.filter(resident=resident).delete()
-    ResidentKey.objects.bulk_create(resident_key_rows(resident))
-
-
 @dataclass
 class _Pending:
     """The history rows, search keys, outbox events and audit entries of one filing,
