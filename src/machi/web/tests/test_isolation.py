@@ -1,7 +1,9 @@
 """Every page and API endpoint under /<lg_code>/ refuses staff of another municipality.
 
 The URL list is read from the URL configuration, so pages added later are covered
-without touching this test.
+without touching this test. Routes that take an id are tried with real objects of both
+municipalities (``objects.ID_ROUTES``); a new id route without an entry there fails
+:func:`test_every_id_route_has_objects`.
 """
 
 from __future__ import annotations
@@ -9,9 +11,13 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from machi.accounts.roles import Role
+from machi.linkage.tests.receiver import Receiver
+from machi.linkage.webhooks import secret_generate
+from machi.web.tests.objects import ID_ROUTES, IdRoute, World
 
 pytestmark = pytest.mark.django_db(databases="__all__")
 
@@ -31,10 +37,23 @@ def tenant_routes() -> list[str]:
     return routes
 
 
-def _url(route: str, lg_code: str) -> str:
+def has_id(route: str) -> bool:
+    return bool(re.search(r"<(?!(?:\w+:)?lg_code>)|\{(?!lg_code\})", route))
+
+
+def id_routes() -> list[str]:
+    return [route for route in tenant_routes() if has_id(route)]
+
+
+def _url(route: str, lg_code: str, kwargs: dict | None = None) -> str:
+    """The route's URL at ``lg_code``; arguments from ``kwargs``, else ``1``."""
     route = route.lstrip("^").rstrip("$")
     url = re.sub(r"<(?:\w+:)?lg_code>|\{lg_code\}", lg_code, route)
-    url = re.sub(r"<(?:\w+:)?\w+>|\{\w+\}", "1", url)
+
+    def argument(match: re.Match) -> str:
+        return str((kwargs or {}).get(match["name"] or match["braced"], "1"))
+
+    url = re.sub(r"<(?:\w+:)?(?P<name>\w+)>|\{(?P<braced>\w+)\}", argument, url)
     return "/" + url.replace("\\", "")
 
 
@@ -78,8 +97,8 @@ def test_staff_of_a_cannot_reach_b(route, staff_a, signed_in, municipality_b):
 @pytest.mark.parametrize("route", tenant_routes())
 def test_staff_of_a_reaches_their_own_pages(route, staff_a, signed_in):
     """The same staff member is not refused at home (the isolation test is not vacuous)."""
-    if re.search(r"<(?!(?:\w+:)?lg_code>)|\{(?!lg_code\})", route):
-        pytest.skip("needs an object id")
+    if has_id(route):
+        pytest.skip("an id route: test_id_routes_are_isolated covers it with real objects")
     response = signed_in(staff_a).get(_url(route, "131016"))
     assert response.status_code in (200, 405)
 
@@ -118,3 +137,84 @@ def test_platform_page_is_for_operators_only(staff_a, signed_in, make_staff):
     assert signed_in(staff_a).get("/platform/").status_code == 403
     page = signed_in(make_staff(None)).get("/platform/").content.decode()
     assert "131016" in page and "271403" in page
+
+
+# --- routes that take an id, with real objects of both municipalities -------------------------
+
+
+def test_every_id_route_has_objects():
+    """A new id route needs an entry in objects.ID_ROUTES, else its isolation is untested."""
+    missing = sorted(set(id_routes()) - set(ID_ROUTES))
+    assert not missing, f"add these routes to machi.web.tests.objects.ID_ROUTES: {missing}"
+    stale = sorted(set(ID_ROUTES) - set(id_routes()))
+    assert not stale, f"routes gone from the URL configuration: {stale}"
+
+
+@pytest.fixture
+def rx():
+    receiver = Receiver(secret=secret_generate()).start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture
+def worlds(staff_a, make_staff, municipality_b, rx):
+    """A's and B's objects; B's ids repeat none of A's."""
+    staff_b = make_staff(
+        municipality_b, *ALL_ROLES, reveal_my_number_departments=frozenset({"shimin"})
+    )
+    world_a = World(lg_code="131016", staff=staff_a, receiver=rx)
+    world_b = World(lg_code="271403", staff=staff_b, receiver=rx, avoid="131016")
+    world_a.peer, world_b.peer = world_b, world_a
+    return world_a, world_b
+
+
+def _request(client, spec: IdRoute, url: str, world: World, token: str | None = None):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return getattr(client, spec.method)(url, spec.data(world), headers=headers)
+
+
+def _assert_success(spec: IdRoute, response, url: str) -> None:
+    assert response.status_code in spec.ok, (url, response.status_code)
+    if response.status_code == 200:
+        assert response["Content-Type"].startswith(spec.content_type), url
+    if response.status_code == 302:
+        assert not response.url.startswith("/login/"), (url, response.url)
+
+
+@pytest.mark.parametrize("route", sorted(ID_ROUTES))
+def test_id_routes_are_isolated(route, worlds, staff_a, signed_in, client):
+    """A's staff reach A's object; B's object is refused through A's URL and B's URL,
+    while B's staff reach it through B's URL (so it is a real object there)."""
+    spec = ID_ROUTES[route]
+    world_a, world_b = worlds
+    # Resolve B's objects first: A's requests below must not be able to change them.
+    kwargs_a, kwargs_b = spec.kwargs(world_a), spec.kwargs(world_b)
+    if spec.api:
+        http, token = client, world_a.api_client[1]
+    else:
+        http, token = signed_in(staff_a), None
+    home = _url(route, "131016", kwargs_a)
+    through_a = _url(route, "131016", kwargs_b)
+    through_b = _url(route, "271403", kwargs_b)
+    public = getattr(resolve(home).func, "machi_public", False)
+    object_arguments = {k: v for k, v in kwargs_b.items() if k not in ("action", "name", "step")}
+
+    # B's object under A's address: not found at A (or refused), whatever A's staff may do.
+    if object_arguments:
+        assert kwargs_a != kwargs_b
+        response = _request(http, spec, through_a, world_b, token)
+        assert response.status_code in (403, 404), (through_a, response.status_code)
+    # B's address: A's staff (or A's API client) are refused; public views answer anyone.
+    if not public:
+        response = _request(http, spec, through_b, world_b, token)
+        assert response.status_code in (401, 403, 404), (through_b, response.status_code)
+    # B's own staff reach B's object: the 404 at A is not merely a missing object.
+    if spec.api:
+        http_b, token_b = Client(), world_b.api_client[1]
+    else:
+        http_b, token_b = signed_in(world_b.staff), None
+    _assert_success(spec, _request(http_b, spec, through_b, world_b, token_b), through_b)
+    # At home the same request succeeds: the refusals above are not vacuous. Last, as it
+    # may change A's object (a revoked token, a reset password, a resident moved out).
+    _assert_success(spec, _request(http, spec, home, world_a, token), home)

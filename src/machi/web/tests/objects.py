@@ -1,0 +1,361 @@
+"""Real objects of one municipality for every tenant route that takes an id.
+
+Each id route is described by an :class:`IdRoute`: how to fill its URL from a
+:class:`World` (the objects of one municipality, made through the services on demand),
+which method it serves, what a valid request carries and what its success looks like.
+The isolation test and the browser screen test share them.
+
+B's objects are made after A's and are bumped until none of their ids names an object
+of the same kind at A: an answer of 404 to "A's URL with B's id" then proves isolation
+instead of only the absence of an object with that id.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Model
+
+from machi.tenancy.context import tenant_context
+
+A, B = "131016", "271403"
+ADDRESSES = {
+    A: {"prefecture": "東京都", "city": "千代田区", "machiaza": "千代田", "banchi": "1-1",
+        "postal_code": "100-0001"},
+    B: {"prefecture": "大阪府", "city": "堺市", "machiaza": "堺区南瓦町", "banchi": "3-1",
+        "postal_code": "590-0078"},
+}  # fmt: skip
+MY_NUMBER = "123456789018"
+_usernames = itertools.count(1)
+BUMP_LIMIT = 20  # more than enough: each municipality's numbering starts at the same place
+
+
+def family(lg_code: str) -> dict[str, Any]:
+    """A 3-person move in (two kokuho adults, a child): tasks in several departments."""
+    return {
+        "event": {"type": "move_in", "date": "2026-04-03", "subjects": ["p1", "p2", "p3"]},
+        "persons": [
+            {"id": "p1", "name": "髙橋 一郎", "kana": "タカハシ イチロウ", "sex": "1",
+             "birth_date": "1985-06-15", "relationship": "世帯主", "insurance": "kokuho",
+             "my_number": MY_NUMBER},
+            {"id": "p2", "name": "髙橋 花子", "kana": "タカハシ ハナコ", "sex": "2",
+             "birth_date": "1987-02-01", "relationship": "妻", "insurance": "kokuho"},
+            {"id": "p3", "name": "髙橋 太郎", "kana": "タカハシ タロウ", "sex": "1",
+             "birth_date": "2018-01-10", "relationship": "子", "insurance": "employee"},
+        ],
+        "answers": {"has_dog": True},
+        "address": dict(ADDRESSES[lg_code]),
+        "previous_address": "北海道札幌市中央区北1条西2丁目",
+    }  # fmt: skip
+
+
+def navigator_input() -> dict[str, Any]:
+    return {
+        "event": {"type": "move_in", "date": "2026-04-03", "subjects": ["x", "y"]},
+        "persons": [
+            {"id": "x", "birth_date": "1980-05-10", "insurance": "kokuho", "householder": True},
+            {"id": "y", "birth_date": "2018-01-15", "insurance": "kokuho"},
+        ],
+        "answers": {"has_dog": True},
+    }
+
+
+def _taken(lg_code: str | None, model: type[Model], **lookup: Any) -> bool:
+    if lg_code is None:
+        return False
+    with tenant_context(lg_code):
+        return model.objects.filter(**lookup).exists()
+
+
+@dataclass
+class World:
+    """The objects of municipality ``lg_code``, made on first use. ``avoid``: the
+    municipality whose ids these must not repeat (A's, for B's world)."""
+
+    lg_code: str
+    staff: Any
+    receiver: Any  # machi.linkage.tests.receiver.Receiver: subscriptions are verified
+    avoid: str | None = None
+    peer: World | None = None  # the other municipality, for the one-step move
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    def _bumped(self, make: Callable[[], Any], clash: Callable[[Any], bool]) -> Any:
+        with tenant_context(self.lg_code):
+            made = make()
+        for _ in range(BUMP_LIMIT):
+            if not clash(made):
+                return made
+            with tenant_context(self.lg_code):
+                made = make()
+        raise AssertionError(f"could not make an object at {self.lg_code} with a fresh id")
+
+    @functools.cached_property
+    def intake(self) -> Any:
+        """A confirmed 転入 of :func:`family`: visit, tasks, residents, household."""
+        from machi.counter.models import Task
+        from machi.counter.services.intake import life_event_confirm
+        from machi.registry.models import Household, Resident
+
+        def clash(result: Any) -> bool:
+            with tenant_context(self.lg_code):
+                tasks = list(result.visit.tasks.values_list("pk", flat=True))
+                household = Resident.objects.get(
+                    atena_number=result.atena_numbers["p1"]
+                ).household.household_number
+            return (
+                _taken(self.avoid, Resident, atena_number__in=result.atena_numbers.values())
+                or _taken(self.avoid, Household, household_number=household)
+                or _taken(self.avoid, Task, pk__in=tasks)
+            )
+
+        return self._bumped(
+            lambda: life_event_confirm(
+                data=family(self.lg_code), actor=self.staff, filed_on=datetime.date(2026, 4, 6)
+            ),
+            clash,
+        )
+
+    @property
+    def visit(self) -> Any:
+        return self.intake.visit
+
+    @functools.cached_property
+    def head(self) -> Any:
+        from machi.registry.models import Resident
+
+        with tenant_context(self.lg_code):
+            return Resident.objects.select_related("household").get(
+                atena_number=self.intake.atena_numbers["p1"]
+            )
+
+    @functools.cached_property
+    def task(self) -> Any:
+        """An open task of the 市民課 (the department every test staff member works for)."""
+        with tenant_context(self.lg_code):
+            return self.visit.tasks.filter(department="shimin").order_by("pk").first()
+
+    @functools.cached_property
+    def document(self) -> str:
+        from machi.counter.documents import visit_documents
+
+        with tenant_context(self.lg_code):
+            return visit_documents(visit=self.visit)[0].name
+
+    @functools.cached_property
+    def colleague(self) -> Any:
+        """Another staff member of the municipality (staff live in the control database:
+        their ids never repeat across municipalities)."""
+        from machi.accounts.services import staff_create
+        from machi.tenancy.models import Municipality
+
+        return staff_create(
+            username=f"colleague{self.lg_code}-{next(_usernames)}",
+            display_name="同僚 職員",
+            password="correct-horse-battery-staple",
+            municipality=Municipality.objects.get(lg_code=self.lg_code),
+            memberships=[("shimin", "counter_clerk")],
+        )
+
+    @functools.cached_property
+    def ticket(self) -> Any:
+        from machi.counter.models import Ticket, TicketPurpose
+        from machi.counter.services.tickets import ticket_issue
+
+        return self._bumped(
+            lambda: ticket_issue(purpose=TicketPurpose.CERTIFICATE),
+            lambda ticket: _taken(self.avoid, Ticket, pk=ticket.pk),
+        )
+
+    @functools.cached_property
+    def subscription(self) -> Any:
+        from machi.linkage.models import Subscription
+        from machi.linkage.services import subscription_create
+
+        return self._bumped(
+            lambda: subscription_create(
+                name="国保連携",
+                url=self.receiver.url,
+                types=["jp.machi.resident.*"],
+                secret=self.receiver.secret,
+            )[0],
+            lambda subscription: _taken(self.avoid, Subscription, pk=subscription.pk),
+        )
+
+    @functools.cached_property
+    def api_client(self) -> Any:
+        """(ApiClient, token) with every scope."""
+        from machi.apiclients.models import ApiClient
+        from machi.apiclients.services import apiclient_create
+
+        created = self._bumped(
+            lambda: apiclient_create(
+                name="国保システム",
+                scopes=["events:read", "residents:read", "residents:read:my_number"],
+            ),
+            lambda created: _taken(self.avoid, ApiClient, pk=created.client.pk),
+        )
+        return created.client, created.token
+
+    @functools.cached_property
+    def outgoing_move(self) -> Any:
+        """A 転出 of the householder's partner to the peer municipality, with consent."""
+        from machi.moves.services import outgoing_move_record
+        from machi.registry.models import Resident
+        from machi.registry.services import Filing
+
+        with tenant_context(self.lg_code):
+            partner = Resident.objects.get(atena_number=self.intake.atena_numbers["p2"])
+            return outgoing_move_record(
+                residents=[partner],
+                destination_lg_code=self.peer.lg_code,
+                destination="（試験）転出先",
+                filing=Filing(
+                    effective_on="2026-05-01", filed_on=datetime.date(2026, 4, 20),
+                    actor=self.staff,
+                ),
+                consent=True,
+            )  # fmt: skip
+
+    @functools.cached_property
+    def reservation(self) -> Any:
+        """The 転入予約 the peer's outgoing move sent here (through the relay)."""
+        from machi.moves.models import MoveReservation
+        from machi.moves.relay import moves_relay
+
+        move = self.peer.outgoing_move
+        moves_relay(lg_code=self.peer.lg_code)
+        with tenant_context(self.lg_code):
+            return MoveReservation.objects.get(origin_move_id=move.public_id)
+
+    @functools.cached_property
+    def preapplication(self) -> Any:
+        from machi.counter.models import PreApplication
+        from machi.counter.services.preapplications import preapplication_create
+
+        return self._bumped(
+            lambda: preapplication_create(navigator_input=navigator_input()),
+            lambda made: _taken(self.avoid, PreApplication, code=made.code),
+        )
+
+
+def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
+    """A valid body of a registry change form (``prefix``-ed fields, dates of a filing)."""
+
+    def data(world: World) -> dict[str, Any]:
+        values = {"effective_on": "2026-05-01", "filed_on": datetime.date.today().isoformat()}
+        return {f"{prefix}-{k}": v for k, v in {**values, **fields}.items()}
+
+    return data
+
+
+@dataclass(frozen=True)
+class IdRoute:
+    """``kwargs(world)``: the URL's arguments besides lg_code; ``data(world)``: a valid
+    request body; ``ok``: the statuses of success; ``api``: a Bearer-token route."""
+
+    kwargs: Callable[[World], dict[str, Any]]
+    method: str = "get"
+    data: Callable[[World], dict[str, Any]] = lambda world: {}
+    ok: tuple[int, ...] = (200,)
+    content_type: str = "text/html"
+    api: bool = False
+    page: bool = True  # a staff page worth a screenshot (GET, HTML)
+
+
+def _resident(world: World) -> dict[str, Any]:
+    return {"atena_number": world.head.atena_number}
+
+
+def _visit(world: World) -> dict[str, Any]:
+    return {"code": world.visit.public_code}
+
+
+def _subscription(world: World) -> dict[str, Any]:
+    return {"pk": world.subscription.pk}
+
+
+ID_ROUTES: dict[str, IdRoute] = {
+    "<lg:lg_code>/admin/api-clients/<int:pk>/revoke/": IdRoute(
+        lambda w: {"pk": w.api_client[0].pk}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/admin/subscriptions/<int:pk>/": IdRoute(_subscription),
+    "<lg:lg_code>/admin/subscriptions/<int:pk>/disable/": IdRoute(
+        _subscription, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/admin/subscriptions/<int:pk>/resend/": IdRoute(
+        _subscription, method="post", data=lambda w: {"all": "1"}, ok=(302,)
+    ),
+    "<lg:lg_code>/counter/intake/done/<str:code>/": IdRoute(_visit),
+    # ``step`` names a step of the intake, not an object: only the tenant check applies.
+    "<lg:lg_code>/counter/intake/step/<slug:step>/": IdRoute(lambda w: {"step": "event"}),
+    "<lg:lg_code>/counter/moves/<str:reservation_id>/": IdRoute(
+        lambda w: {"reservation_id": str(w.reservation.public_id)}
+    ),
+    "<lg:lg_code>/counter/moves/<str:reservation_id>/intake/": IdRoute(
+        lambda w: {"reservation_id": str(w.reservation.public_id)}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/counter/tasks/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.task.pk, "action": "take"}, method="post", ok=(200, 302)
+    ),
+    "<lg:lg_code>/counter/tickets/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.ticket.pk, "action": "cancel"},
+        method="post",
+        data=lambda w: {"from": "reception"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/households/<str:household_number>/": IdRoute(
+        lambda w: {"household_number": w.head.household.household_number}
+    ),
+    "<lg:lg_code>/preapply/<str:code>/": IdRoute(lambda w: {"code": w.preapplication.code}),
+    "<lg:lg_code>/residents/<str:atena_number>/": IdRoute(_resident),
+    "<lg:lg_code>/residents/<str:atena_number>/death/": IdRoute(
+        _resident, method="post", data=_filing("death"), ok=(302,)
+    ),
+    "<lg:lg_code>/residents/<str:atena_number>/move-out/": IdRoute(
+        _resident,
+        method="post",
+        data=_filing("out", destination="北海道札幌市中央区北1条西2丁目"),
+        ok=(302,),
+    ),
+    "<lg:lg_code>/residents/<str:atena_number>/move-within/": IdRoute(
+        _resident,
+        method="post",
+        data=_filing("move", prefecture="東京都", city="千代田区", machiaza="二丁目"),
+        ok=(302,),
+    ),
+    "<lg:lg_code>/residents/<str:atena_number>/moves/<str:move_id>/retry/": IdRoute(
+        lambda w: {
+            "atena_number": w.intake.atena_numbers["p2"],
+            "move_id": str(w.outgoing_move.public_id),
+        },
+        method="post",
+        ok=(302,),
+    ),
+    "<lg:lg_code>/residents/<str:atena_number>/my-number/": IdRoute(
+        _resident, method="post", data=lambda w: {"reveal-purpose": "国民健康保険の資格確認"}
+    ),
+    "<lg:lg_code>/residents/<str:atena_number>/name-change/": IdRoute(
+        _resident,
+        method="post",
+        data=_filing("name", reason="marriage", name="佐藤 一郎"),
+        ok=(302,),
+    ),
+    "<lg:lg_code>/staff/<int:staff_id>/reset-password/": IdRoute(
+        lambda w: {"staff_id": w.colleague.pk}, method="post"
+    ),
+    "<lg:lg_code>/visits/<str:code>/": IdRoute(_visit, page=False),  # public: the resident's
+    "<lg:lg_code>/visits/<str:code>/documents/": IdRoute(_visit),
+    "<lg:lg_code>/visits/<str:code>/documents/<slug:name>.pdf": IdRoute(
+        lambda w: {**_visit(w), "name": w.document},
+        content_type="application/pdf",
+        page=False,
+    ),
+    "api/v1/<lg_code>/residents/<atena_number>": IdRoute(
+        _resident, content_type="application/json", api=True, page=False
+    ),
+}
