@@ -34,7 +34,10 @@ def ticket_get(*, pk: int) -> Ticket | None:
 
 @dataclass(frozen=True)
 class Board:
-    """The latest calls still at a window (newest first) and how many people wait."""
+    """The latest calls still at a window (newest first) and how many people wait.
+
+    The newest is shown large; the side panel lists them all (the newest too), so a
+    single call is never shown beside an empty list."""
 
     calls: list[Ticket]
     waiting: int
@@ -42,10 +45,6 @@ class Board:
     @property
     def latest(self) -> Ticket | None:
         return self.calls[0] if self.calls else None
-
-    @property
-    def earlier(self) -> list[Ticket]:
-        return self.calls[1:]
 
     @property
     def latest_key(self) -> str:
@@ -177,7 +176,8 @@ class HourMetrics:
 @dataclass(frozen=True)
 class TicketMetrics:
     """One day's tickets. Waiting time = first call − issue; handling time = finish −
-    start of handling (tickets served to the end). Hours are the local hour of issue."""
+    start of handling (tickets served to the end: 完了 at the console, or the intake's
+    確定 of a visit opened from the ticket). Hours are the local hour of issue."""
 
     day: datetime.date
     issued: int

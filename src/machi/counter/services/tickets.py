@@ -9,6 +9,9 @@ Life of a ticket::
        └──cancel──▶ cancelled ◀─cancel─┤
                                       └─no_show──▶ no_show
 
+The intake finishes its ticket itself: confirming a visit opened from a ticket at a
+window (called or serving) makes it done (:func:`ticket_finish_for_visit`).
+
 Timestamps: ``issued_at``, ``called_at`` (first call; waiting time = called_at −
 issued_at), ``served_at`` and ``finished_at`` (handling time = finished_at −
 served_at). ``last_called_at`` orders the display board (a recall moves a number up).
@@ -25,9 +28,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from machi.audit.services import Terminal, audit_append
+from machi.audit.services import AuditRecord, Terminal, audit_append
 from machi.counter.models import Ticket, TicketDay, TicketPurpose, TicketStatus
 from machi.counter.models.tickets import AT_WINDOW
+from machi.registry.services import filing_batch
 from machi.tenancy.context import current_tenant_alias
 
 COUNTER_MAX_LENGTH = Ticket._meta.get_field("counter").max_length
@@ -273,3 +277,46 @@ def ticket_cancel(*, ticket: Ticket, actor: Any | None, terminal: Terminal | Non
         status=TicketStatus.CANCELLED,
         finished_at=timezone.now(),
     )
+
+
+def ticket_finish_for_visit(
+    *, ticket: Ticket, visit_code: str, actor: Any | None, terminal: Terminal | None
+) -> Ticket | None:
+    """The intake confirmed visit ``visit_code`` for ``ticket``: the resident's turn at
+    the window is over, so the ticket is done (the board and the window's console let it
+    go, and the metrics count its handling time).
+
+    Idempotent and never refuses: the visit is what matters. A ticket no longer at a
+    window (done already, absent, cancelled, or waiting again) is left as it is and None
+    is returned; otherwise the finished ticket. A called ticket whose 受付開始 was not
+    pressed is taken as served from now (its handling time is then zero, not unknown).
+    Joins the caller's transaction; audited as ``ticket.finished`` with the visit code,
+    in the caller's filing batch when there is one (the intake writes its audit entries
+    at its end)."""
+    using = current_tenant_alias()
+    now = timezone.now()
+    with transaction.atomic(using=using, savepoint=False):
+        locked = Ticket.objects.using(using).select_for_update().filter(pk=ticket.pk).first()
+        if locked is None or locked.status not in AT_WINDOW:
+            return None
+        locked.status = TicketStatus.DONE
+        locked.served_at = locked.served_at or now
+        locked.finished_at = now
+        locked.save(update_fields=["status", "served_at", "finished_at"])
+        with filing_batch() as batch:
+            batch.audits.append(
+                AuditRecord(
+                    action="ticket.finished",
+                    actor=actor,
+                    object_type="ticket",
+                    object_id=locked.label,
+                    function="counter.ticket_finish_for_visit",
+                    terminal=terminal,
+                    detail={
+                        "status": locked.status,
+                        "counter": locked.counter,
+                        "visit": visit_code,
+                    },
+                )
+            )
+    return locked

@@ -39,6 +39,7 @@ from machi.accounts.roles import DEFAULT_DEPARTMENTS, Role
 from machi.audit.services import AuditRecord, Terminal, audit_append
 from machi.counter.models import Task, TaskStatus, Ticket, Visit, VisitStatus
 from machi.counter.models.visits import TASK_PENDING
+from machi.counter.services.tickets import ticket_finish_for_visit
 from machi.linkage.services import NewEvent, outbox_append
 from machi.registry.services import filing_batch
 from machi.tenancy.context import current_lg_code, current_tenant_alias
@@ -248,6 +249,8 @@ def visit_open(
                     detail=detail,
                 )
             )
+        if ticket is not None:  # the resident's turn at the window ends with the intake
+            ticket_finish_for_visit(ticket=ticket, visit_code=code, actor=actor, terminal=terminal)
     return visit
 
 

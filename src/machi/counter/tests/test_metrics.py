@@ -19,6 +19,7 @@ from machi.counter.services import (
     ticket_issue,
     ticket_no_show,
     ticket_start,
+    visit_open,
 )
 from machi.counter.templatetags.counter_tags import duration
 from machi.tenancy.context import tenant_context
@@ -121,6 +122,28 @@ def test_metrics_from_known_timestamps(known_day):
     assert nine.handling == DurationStats(2, 450, pytest.approx(570))
     assert ten.waiting == DurationStats(1, 300, 300)
     assert ten.handling == DurationStats(1, 1200, 1200)
+
+
+def test_a_ticket_ended_by_its_visit_counts_in_the_metrics(municipality_a, time_machine):
+    """発券 09:00 → 呼出 09:12 → 受付開始 (the intake's step 1) 09:13 → 確定 09:31."""
+    with tenant_context("131016"):
+        time_machine.move_to(at(9), tick=False)
+        ticket = ticket_issue(purpose="move")
+        time_machine.move_to(at(9, 12), tick=False)
+        ticket_call_next(counter="1番窓口", actor=None, terminal=None)
+        time_machine.move_to(at(9, 13), tick=False)
+        ticket_start(ticket=ticket, actor=None, terminal=None)
+        assert ticket_metrics(day=DAY).handling == DurationStats(0, None, None)
+        time_machine.move_to(at(9, 31), tick=False)
+        visit_open(
+            event_type="move_in", event_date=DAY, navigator_input={}, atena_numbers=[],
+            ticket=ticket, actor=None, terminal=None,
+        )  # fmt: skip
+        m = ticket_metrics(day=DAY)
+    assert m.by_status == {"done": 1}
+    assert m.waiting == DurationStats(1, 720, 720)
+    assert m.handling == DurationStats(1, 1080, 1080)
+    assert m.hours[0].handling == DurationStats(1, 1080, 1080)
 
 
 def test_hours_without_tickets_are_listed_between_busy_ones(municipality_a, time_machine):

@@ -21,7 +21,9 @@ from machi.counter.services import (
     ticket_no_show,
     ticket_recall,
     ticket_start,
+    visit_open,
 )
+from machi.counter.services.tickets import ticket_finish_for_visit
 from machi.tenancy.context import tenant_context
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -257,6 +259,91 @@ def test_transitions_and_timestamps(in_a, time_machine, clerk):
     ]
 
 
+# --- a visit ends its ticket ------------------------------------------------------------------
+
+
+def open_visit_for(ticket: Ticket, actor=None):
+    return visit_open(
+        event_type="move_within",
+        event_date=datetime.date(2026, 4, 6),
+        navigator_input={},
+        atena_numbers=[],
+        ticket=ticket,
+        actor=actor,
+        terminal=None,
+    )
+
+
+def test_a_visit_opened_from_a_ticket_finishes_it(in_a, time_machine, clerk):
+    time_machine.move_to(at(9), tick=False)
+    ticket = issue(actor=clerk)
+    time_machine.move_to(at(9, 10), tick=False)
+    call(actor=clerk)
+    time_machine.move_to(at(9, 11), tick=False)
+    ticket_start(ticket=ticket, actor=clerk, terminal=None)
+    time_machine.move_to(at(9, 30), tick=False)
+    visit = open_visit_for(ticket, actor=clerk)
+
+    stored = fresh(ticket)
+    assert stored.status == TicketStatus.DONE
+    assert (stored.served_at, stored.finished_at) == (at(9, 11), at(9, 30))
+    with tenant_context(A):
+        entry = AuditEntry.objects.filter(action="ticket.finished").get()
+        assert entry.function == "counter.ticket_finish_for_visit"
+        assert entry.detail == {"status": "done", "counter": "1番窓口", "visit": visit.public_code}
+        assert entry.actor_username == "clerk-a"
+    # idempotent: a second finish (or the console's 完了) changes nothing
+    time_machine.move_to(at(9, 40), tick=False)
+    again = ticket_finish_for_visit(ticket=ticket, visit_code="X", actor=clerk, terminal=None)
+    assert again is None
+    with pytest.raises(TicketError, match="完了"):
+        ticket_finish(ticket=ticket, actor=clerk, terminal=None)
+    assert fresh(ticket).finished_at == at(9, 30)
+    assert [a for a, _, _ in audit()].count("ticket.finished") == 1
+    # the window is free for the next call
+    issue()
+    assert call(actor=clerk).number == 2
+
+
+def test_a_called_ticket_is_finished_as_served_from_now(in_a, time_machine):
+    time_machine.move_to(at(9), tick=False)
+    ticket = issue()
+    call()
+    time_machine.move_to(at(9, 5), tick=False)
+    open_visit_for(ticket)
+    stored = fresh(ticket)
+    assert stored.status == TicketStatus.DONE
+    assert stored.served_at == stored.finished_at == at(9, 5)
+
+
+def test_a_ticket_no_longer_at_a_window_is_left_alone(in_a):
+    absent, waiting, cancelled = issue(), issue(), issue()
+    assert call().pk == absent.pk
+    with tenant_context(A):
+        ticket_no_show(ticket=absent, actor=None, terminal=None)
+        ticket_cancel(ticket=cancelled, actor=None, terminal=None)
+    tickets = (absent, waiting, cancelled)
+    before = [(fresh(t).status, fresh(t).finished_at) for t in tickets]
+    for ticket in tickets:
+        with tenant_context(A):
+            assert open_visit_for(ticket).ticket_id == ticket.pk  # the visit keeps its link
+    assert [(fresh(t).status, fresh(t).finished_at) for t in tickets] == before
+    assert "ticket.finished" not in [a for a, _, _ in audit()]
+
+
+def test_a_visit_of_another_municipality_cannot_finish_a_ticket(in_a, municipality_b):
+    ticket = issue()
+    call()
+    with tenant_context(A):
+        ticket_start(ticket=ticket, actor=None, terminal=None)
+    with tenant_context(B):  # the ticket is A's: B's database has no such ticket
+        assert (
+            ticket_finish_for_visit(ticket=ticket, visit_code="X", actor=None, terminal=None)
+            is None
+        )
+    assert fresh(ticket).status == TicketStatus.SERVING
+
+
 def test_no_show_and_cancel(in_a, time_machine):
     time_machine.move_to(at(10), tick=False)
     absent, left, mistake = issue(), issue(), issue()
@@ -409,6 +496,28 @@ def test_board_needs_no_login_and_shows_calls(client, in_a):
     assert 'hx-trigger="every 3s"' in page and 'hx-get="/131016/counter/board/calls/"' in page
     assert "<script>" not in page  # only the nonce'd htmx script tag (CSP)
     assert "site-header" not in page  # no staff header on a public screen
+
+
+def _side_panel(html: str) -> str:
+    return html.split('class="board-earlier"')[1].split("</section>")[0]
+
+
+def test_board_side_panel_lists_the_number_being_called(client, in_a):
+    assert '<p class="board-none">—</p>' in _side_panel(
+        client.get("/131016/counter/board/").content.decode()
+    )
+    ticket = issue()
+    call(counter="3番窓口")
+    for url in ("/131016/counter/board/", "/131016/counter/board/calls/"):
+        panel = _side_panel(client.get(url).content.decode())
+        assert "—" not in panel
+        assert '<td class="board-number">1<small>番</small></td>' in panel and "3番窓口" in panel
+    # the intake confirms a visit for it: the number leaves the board
+    with tenant_context(A):
+        ticket_start(ticket=ticket, actor=None, terminal=None)
+        open_visit_for(ticket)
+    page = client.get("/131016/counter/board/").content.decode()
+    assert "3番窓口" not in page and '<p class="board-none">—</p>' in _side_panel(page)
 
 
 def test_board_poll_answers_204_when_nothing_changed(client, in_a):
