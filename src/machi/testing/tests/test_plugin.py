@@ -38,7 +38,9 @@ def run(tmp_path):
     report = tmp_path / "report.json"
 
     def run(**env):
-        clean = {k: v for k, v in os.environ.items() if not k.startswith(("MACHI_", "CI", "PYTEST_"))}
+        clean = {
+            k: v for k, v in os.environ.items() if not k.startswith(("MACHI_", "CI", "PYTEST_"))
+        }
         clean |= {"MACHI_TEST_REPORT": str(report), **env}
         result = subprocess.run(
             [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
