@@ -8,7 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-import time
+import types
 
 import pytest
 from django.db import connections, transaction
@@ -44,14 +44,14 @@ def _values() -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
-def _in_thread(target) -> threading.Thread:
+def _in_thread(target, name: str | None = None) -> threading.Thread:
     def run():
         try:
             target()
         finally:
             connections[ALIAS].close()
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, name=name)
     thread.start()
     return thread
 
@@ -63,29 +63,64 @@ def test_sqlite_urls_get_the_queueing_backend(tmp_path):
     assert config["CONN_MAX_AGE"] > 0
 
 
-def test_a_waiting_writer_goes_in_when_the_holder_commits(writers_db):
-    """SQLite's busy handler would let the waiter sleep up to 100 ms past the commit
-    (its sleeps grow to 100 ms); the queue wakes it at once."""
-    holding, marks = threading.Event(), {}
+@pytest.fixture
+def queue(writers_db, monkeypatch):
+    """The database's writers queue, with each ``acquire`` recorded (thread name,
+    outcome) and ``entered`` set when a thread named "waiter" starts waiting."""
+    from machi.tenancy.sqlite3.base import _queue
+
+    writers = _queue(os.path.abspath(f"{writers_db}-writers"))
+    writers.calls, writers.entered = [], threading.Event()
+    acquire = writers.acquire
+
+    def recorded(timeout: float) -> bool:
+        if threading.current_thread().name == "waiter":
+            writers.entered.set()
+        got = acquire(timeout)
+        writers.calls.append((threading.current_thread().name, got))
+        return got
+
+    monkeypatch.setattr(writers, "acquire", recorded)
+    return writers
+
+
+def _no_busy_handler() -> None:
+    """SQLite's own busy handler off on this thread's connection: a writer not held back
+    by the queue would fail at once ("database is locked") instead of polling."""
+    connections[ALIAS].ensure_connection()
+    connections[ALIAS].connection.execute("PRAGMA busy_timeout = 0")
+
+
+def test_a_waiting_writer_goes_in_when_the_holder_commits(queue):
+    """The waiter queues behind the holder and goes in after its commit, woken by the
+    queue: with SQLite's busy handler off, only the queue can make it wait."""
+    holding, release, order, errors = threading.Event(), threading.Event(), [], []
 
     def holder():
         with transaction.atomic(using=ALIAS):
             _insert(1)
             holding.set()
-            time.sleep(0.35)
-            marks["committing"] = time.monotonic()
+            release.wait(timeout=20)
+            order.append("holder commits")
 
     def waiter():
-        holding.wait()
-        with transaction.atomic(using=ALIAS):
-            marks["in"] = time.monotonic()
-            _insert(2)
+        holding.wait(timeout=20)
+        _no_busy_handler()
+        try:
+            with transaction.atomic(using=ALIAS):
+                order.append("waiter in")
+                _insert(2)
+        except Exception as error:  # the assertion below names it
+            errors.append(error)
 
-    threads = [_in_thread(holder), _in_thread(waiter)]
+    threads = [_in_thread(holder), _in_thread(waiter, name="waiter")]
+    assert queue.entered.wait(timeout=20)  # the waiter is at the queue…
+    release.set()  # …while the holder still holds the write lock
     for thread in threads:
         thread.join(timeout=20)
-    assert marks["in"] >= marks["committing"]
-    assert marks["in"] - marks["committing"] < 0.05
+    assert errors == []
+    assert order == ["holder commits", "waiter in"]
+    assert ("waiter", True) in queue.calls
     assert _values() == [1, 2]
 
 
@@ -105,48 +140,62 @@ def test_a_rolled_back_holder_lets_the_next_writer_in(writers_db):
     assert _values() == [2]
 
 
-def test_a_writer_waits_for_another_process_holding_the_lock(writers_db):
+def test_a_writer_waits_for_another_process_holding_the_lock(writers_db, monkeypatch):
     """Another process (here: another open file description of the lock file, which
-    flock treats exactly like another process) holds the queue: the writer waits, and
-    goes in soon after it is released."""
+    flock treats exactly like another process) holds the queue: the writer is refused
+    the lock, waits, and goes in once it is released."""
+    from machi.tenancy.sqlite3 import base
+
+    refused, released, marks = threading.Event(), threading.Event(), {}
+    real_flock = fcntl.flock
+
+    def observed_flock(fd: int, operation: int) -> None:
+        try:
+            real_flock(fd, operation)
+        except BlockingIOError:
+            refused.set()
+            raise
+
+    # base.fcntl is the module: give the backend its own copy with the observed flock.
+    monkeypatch.setattr(
+        base, "fcntl", types.SimpleNamespace(**{**vars(fcntl), "flock": observed_flock})
+    )
     fd = os.open(f"{writers_db}-writers", os.O_RDWR | os.O_CREAT, 0o600)
-    marks = {}
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
 
         def writer():
             with transaction.atomic(using=ALIAS):
-                marks["in"] = time.monotonic()
+                marks["in after release"] = released.is_set()
                 _insert(1)
 
         thread = _in_thread(writer)
-        time.sleep(0.3)
-        assert "in" not in marks  # still queued
-        released = time.monotonic()
+        assert refused.wait(timeout=20)  # the writer tried and was refused…
+        assert "in after release" not in marks  # …and is still queued
+        released.set()
         fcntl.flock(fd, fcntl.LOCK_UN)
         thread.join(timeout=20)
     finally:
         os.close(fd)
-    assert 0 <= marks["in"] - released < 0.05
+    assert marks == {"in after release": True}
     assert _values() == [1]
 
 
-def test_a_writer_gives_up_queueing_after_the_timeout(writers_db):
+def test_a_writer_gives_up_queueing_after_the_timeout(queue):
     """The queue never hangs where SQLite would not: a lock file held for good (a
     stuck process) costs the writer its timeout, then SQLite itself decides (here the
-    database is free, so the write goes through)."""
-    connections.settings[ALIAS]["OPTIONS"]["timeout"] = 0.3
+    database is free, so the write goes through, outside the queue)."""
+    connections.settings[ALIAS]["OPTIONS"]["timeout"] = 0.05
     connections[ALIAS].close()
-    fd = os.open(f"{writers_db}-writers", os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(f"{queue.path}", os.O_RDWR | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
-        started = time.monotonic()
         with transaction.atomic(using=ALIAS):
+            assert connections[ALIAS]._writer_queue is None  # not in the queue
             _insert(1)
-        waited = time.monotonic() - started
     finally:
         os.close(fd)
-    assert 0.25 <= waited < 5
+    assert queue.calls == [("MainThread", False)]
     assert _values() == [1]
 
 
