@@ -132,6 +132,7 @@ class DeliveryWorker:
         on_cycle: Callable[[DeliveryWorker], None] | None = None,
         prune_interval: float | None = 3600.0,
         prune_max_batches: int = 2,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.fixed_lg_codes = list(lg_codes) if lg_codes is not None else None
         self.threads = threads
@@ -144,7 +145,8 @@ class DeliveryWorker:
         self.on_cycle = on_cycle
         self.prune_interval = prune_interval  # seconds; None or 0: never prune
         self.prune_max_batches = prune_max_batches
-        self._pruned_at: dict[str, float] = {}  # time.monotonic() of the last prune
+        self.clock = clock  # the prune schedule's (injected by tests)
+        self._pruned_at: dict[str, float] = {}  # clock() at the last prune
         self.pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="webhook")
         self.tenants: dict[str, _TenantState] = {}
         self.stats = WorkerStats()
@@ -270,11 +272,11 @@ class DeliveryWorker:
         if not self.prune_interval:
             return False
         last = self._pruned_at.get(lg_code)
-        return last is None or time.monotonic() - last >= self.prune_interval
+        return last is None or self.clock() - last >= self.prune_interval
 
     def _prune(self, lg_code: str) -> None:
         """Old deliveries away (no queries at all until the interval has passed)."""
-        self._pruned_at[lg_code] = time.monotonic()  # a failing prune waits an interval
+        self._pruned_at[lg_code] = self.clock()  # a failing prune waits an interval
         counts = deliveries_prune(max_batches=self.prune_max_batches, terminal=WORKER_TERMINAL)
         self.stats.pruned += counts.total
         if counts.more:  # a backlog: go on next cycle

@@ -134,19 +134,62 @@ def test_wait_bounds(feed, municipality_a, wait):
     assert response.status_code == 400 and "wait" in response.json()["detail"]
 
 
-def test_long_poll_returns_empty_after_wait(feed, municipality_a):
+class _Reads(list):
+    looked: threading.Event
+
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Every outbox read of the long poll, recorded (``looked`` is set at the first);
+    how a test knows the poll is waiting without measuring time."""
+    from machi.linkage import selectors
+
+    made, looked = _Reads(), threading.Event()
+    read = selectors.feed_read
+
+    def recorded(**kwargs):
+        page = read(**kwargs)
+        made.append(len(page.events))
+        looked.set()
+        return page
+
+    monkeypatch.setattr(selectors, "feed_read", recorded)
+    made.looked = looked
+    return made
+
+
+def test_long_poll_returns_empty_after_wait(feed, municipality_a, reads):
+    """Nothing arrives: the poll looks again at its interval, then answers the empty page
+    with the cursor unchanged."""
     with tenant_context(A):
         last = outbox_last_seq()
-    started = time.monotonic()
-    page = feed.get("/events", after=last, wait=1).json()
-    elapsed = time.monotonic() - started
+    page = feed.get("/events", after=last, wait=3 * FEED_POLL_INTERVAL).json()
     assert page == {"events": [], "next_after": last, "has_more": False}
-    assert 1.0 <= elapsed < 1.0 + 4 * FEED_POLL_INTERVAL + 1
+    assert len(reads) >= 2 and set(reads) == {0}  # it looked again before giving up
 
 
-def test_long_poll_returns_early_when_an_event_is_committed(new_tenants, api):
+def test_long_poll_sleeps_in_steps_until_the_wait_is_over(municipality_a):
+    """The selector's sleeps never exceed the poll interval and stop at the deadline."""
+    from machi.linkage.selectors import feed_wait
+
+    slept = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        time.sleep(seconds)
+
+    with tenant_context(A):
+        last = outbox_last_seq()
+        page = feed_wait(after=last, wait=2.5 * FEED_POLL_INTERVAL, sleep=sleep)
+    assert page.events == [] and page.next_after == last
+    assert slept and all(0 <= s <= FEED_POLL_INTERVAL for s in slept)
+    assert sum(slept) <= 2.5 * FEED_POLL_INTERVAL
+
+
+def test_long_poll_returns_early_when_an_event_is_committed(new_tenants, api, reads):
     """A real commit from another thread (a municipality of its own, outside the test's
-    rolled-back transactions) ends the long poll well before ``wait``."""
+    rolled-back transactions) while the poll waits ends it with the event: with ``wait``
+    at 20 s, an empty page would mean the poll never saw the commit."""
     from machi.apiclients.services import apiclient_create
     from machi.tenancy.services import municipality_create
 
@@ -159,14 +202,13 @@ def test_long_poll_returns_early_when_an_event_is_committed(new_tenants, api):
 
     def later() -> None:
         try:
-            time.sleep(1.0)
+            assert reads.looked.wait(timeout=20)  # the poll found nothing and waits
             with tenant_context(code) as alias, transaction.atomic(using=alias):
                 append(code, ["jp.machi.visit.closed", "jp.machi.resident.moved_in"])
         finally:
             connections.close_all()
 
     writer = threading.Thread(target=later)
-    started = time.monotonic()
     writer.start()
     try:
         page = (
@@ -176,10 +218,9 @@ def test_long_poll_returns_early_when_an_event_is_committed(new_tenants, api):
         )
     finally:
         writer.join()
-    elapsed = time.monotonic() - started
     assert [e["type"] for e in page["events"]] == ["jp.machi.resident.moved_in"]
     assert page["next_after"] == 3
-    assert 1.0 <= elapsed < 5, elapsed
+    assert reads[0] == 0 and reads[-1] == 1  # empty first, then the committed event
 
 
 def test_feed_of_a_shows_nothing_of_b(feed, municipality_a, municipality_b):

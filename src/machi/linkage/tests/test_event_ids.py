@@ -3,10 +3,12 @@ outbox's unique index on them grows at its end."""
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 
 import pytest
+import time_machine
 from django.db import transaction
 
 from machi.linkage.events import event_id_new
@@ -25,10 +27,12 @@ def test_version_7_with_the_time_in_front():
 
 
 def test_unique_and_later_ids_sort_later():
-    ids = [event_id_new() for _ in range(20_000)]
-    assert len(set(ids)) == len(ids)
-    time.sleep(0.002)
-    later = event_id_new()
+    start = datetime.datetime(2026, 4, 6, 9, 0, tzinfo=datetime.UTC)
+    with time_machine.travel(start, tick=False):  # all in one millisecond
+        ids = [event_id_new() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)  # the random bits alone keep them apart
+    with time_machine.travel(start + datetime.timedelta(milliseconds=1), tick=False):
+        later = event_id_new()
     assert all(earlier < later for earlier in ids)
     assert str(max(ids)) < str(later)  # as text too (how the database compares them)
 
