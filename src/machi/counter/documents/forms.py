@@ -294,15 +294,16 @@ def notifier_row(
     )
 
 
-def filer_text(task: Task, names: dict[str, str]) -> str:
-    """Who files ``task`` when it is not its person: the filer's name, else the role
-    with 「（未定）」 while the intake does not know them; "" when the person files."""
-    if task.filer_atena and (name := names.get(task.filer_atena)):
+def filer_text(code: str, filer: str, name: str) -> str:
+    """Who files procedure ``code`` when not its person (``filer``: the navigator's id,
+    ``name``: theirs): the name, else the role, with 「（未定）」 while the intake does
+    not know them; "" when the person files themselves."""
+    if name:
         return name
-    role = FILER_ROLES.get(task.procedure_code)
-    if role is None or (task.procedure_code == "kokuho.birth_lump_sum" and not task.filer_label):
+    role = FILER_ROLES.get(code)
+    if role is None:
         return ""
-    return f"{role}（未定）" if not task.filer_label else role
+    return role if filer else f"{role}（未定）"
 
 
 def _from_abroad(visit: Visit) -> bool:
@@ -486,7 +487,9 @@ def _summary(
                 "title": task.title,
                 "person": person.name if person is not None else "" if task.person_atena
                 else "世帯",
-                "filer": filer_text(task, names),
+                "filer": filer_text(
+                    task.procedure_code, task.filer_label, names.get(task.filer_atena, "")
+                ),
                 "due_wareki": wareki_day(task.due),
                 "due_seireki": seireki_day(task.due),
                 "bring": _what_to_bring(entries.get(task.procedure_code), from_abroad),

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_POST
 from machi.accounts.roles import Role
 from machi.audit.services import Terminal
 from machi.counter import selectors, services
+from machi.counter.documents.forms import filer_text
 from machi.counter.services.visits import NOT_NEEDED_REASON_MAX
 from machi.procedures.engine.catalogue import EVENT_LABELS
 from machi.web.decorators import roles_required
@@ -61,7 +62,7 @@ def _panel_context(
     tasks = list(queryset[:TASKS_SHOWN])
     total = len(tasks) if len(tasks) < TASKS_SHOWN else queryset.count()
     names = selectors.task_resident_names(
-        atena_numbers=[task.person_atena for task in tasks],
+        atena_numbers=[task.person_atena for task in tasks] + [task.filer_atena for task in tasks],
         actor=request.user,
         terminal=_terminal(request),
         function="counter:tasks",
@@ -71,6 +72,10 @@ def _panel_context(
         {
             "task": task,
             "name": names.get(task.person_atena, ""),
+            # who files when not the person (出産育児一時金 → 世帯主, 葬祭費 → the funeral host)
+            "filer": filer_text(
+                task.procedure_code, task.filer_label, names.get(task.filer_atena, "")
+            ),
             "event": EVENT_LABELS.get(task.visit.event_type, task.visit.event_type),
             "overdue": task.due is not None and task.due < today,
             "due_today": task.due == today,

@@ -193,6 +193,7 @@ def test_one_step_move_end_to_end(family, shimin_a, clerk_b, signed_in):
     assert response.status_code == 200
     answers = {f"q-n{i}-insurance": "kokuho" for i in range(3)} | B_ADDRESS
     answers["address-previous_address"] = head.address
+    answers["notifier-who"] = "n0"  # the 届出人 (h4-intake: step 3 asks who came)
     response = client_b.post(f"/{B}/counter/intake/step/questions/", answers, **HTMX)
     assert response.status_code == 200 and "この内容で確定する" in response.content.decode()
     response = client_b.post(f"/{B}/counter/intake/confirm/", **HTMX)
@@ -446,6 +447,7 @@ def _intake_move_out(client, family, **questions):
     assert "転出先" in response.content.decode()
     answers = {f"q-{n}-insurance": "kokuho" for n in subjects}
     answers.update(destination=B_ADDRESS_TEXT, destination_lg_code=B, consent="on")
+    answers["notifier-who"] = subjects[0]  # the 届出人 (h4-intake: step 3 asks who came)
     answers.update(questions)
     return client.post(f"{base}step/questions/", {k: v for k, v in answers.items() if v}, **HTMX)
 

@@ -26,8 +26,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from machi.accounts.roles import Role
 from machi.audit.services import Terminal
 from machi.counter import selectors
-from machi.counter.forms_intake import ON_RESIDENTS, RELATIONSHIP_SUGGESTIONS
+from machi.counter.forms_intake import (
+    AGENT_RELATIONSHIP_SUGGESTIONS,
+    NOTIFIER_AGENT,
+    ON_RESIDENTS,
+    RELATIONSHIP_SUGGESTIONS,
+)
 from machi.counter.models.tickets import AT_WINDOW
+from machi.counter.services.intake import NOTIFIER_AGENT_FIELDS
 from machi.japanese import format_wareki
 from machi.procedures.engine import EVENT_LABELS
 
@@ -98,6 +104,7 @@ def _new_draft(ticket: int | None = None) -> dict[str, Any]:
         "to_abroad": False,
         "destination": "",
         "household_number": "",
+        "notifier": {},
         "done": [],
     }
 
@@ -153,8 +160,10 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
     """The service's input (``life_event_confirm(data=…)``) for the draft."""
     persons: list[dict[str, Any]] = []
     subjects: list[str] = []
+    pids: dict[str, str] = {}
     for person in _people(draft):
         pid = f"p{len(persons) + 1}"
+        pids[person["key"]] = pid
         entry: dict[str, Any] = {"id": pid}
         if person["member"] is not None:
             entry["atena_number"] = person["key"]
@@ -211,7 +220,30 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
         data["household_number"] = draft["household_number"]
     if event_type == "move_in" and draft.get("reservation"):  # 転入予約 (machi.moves)
         data["reservation"] = draft["reservation"]
+    notifier = draft.get("notifier") or {}
+    if notifier.get("who") == NOTIFIER_AGENT:
+        data["notifier"] = {
+            "kind": "agent",
+            **{name: notifier.get(f"agent_{name}", "") for name in NOTIFIER_AGENT_FIELDS},
+        }
+    elif notifier.get("who") in pids:
+        data["notifier"] = {"kind": "member", "person": pids[notifier["who"]]}
     return data
+
+
+def _notifier_choices(draft: dict[str, Any]) -> list[tuple[str, str]]:
+    """(key, label) of the persons who may be the 届出人: not the newborn nor the
+    deceased."""
+    event = draft["event"]
+    choices = []
+    for person in _people(draft):
+        if event in ("birth", "death") and person["subject"]:
+            continue
+        data = person["member"] or person["newcomer"] or {}
+        relationship = data.get("relationship", "")
+        label = f"{person['label']}（{relationship}）" if relationship else person["label"]
+        choices.append((person["key"], label))
+    return choices
 
 
 # --- the error summary --------------------------------------------------------------------------
@@ -298,6 +330,7 @@ def _render(
     if _partial(request):
         return render(request, "counter/intake_body.html", context)
     context["relationships"] = RELATIONSHIP_SUGGESTIONS
+    context["agent_relationships"] = AGENT_RELATIONSHIP_SUGGESTIONS
     if status == 200 and context.get("errors"):
         status = 400
     return render(request, "counter/intake.html", context, status=status)

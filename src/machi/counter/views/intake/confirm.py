@@ -1,6 +1,6 @@
-"""Step 5, 確定: ``life_event_confirm`` (one transaction) and the result page: the visit
-code, the public status page, the tasks, the documents and 「番号札を完了にする」; and
-中止 (the draft is dropped)."""
+"""Step 5, 確定: ``life_event_confirm`` (one transaction; it also finishes the ticket)
+and the result page: the visit code, the 届出人, the public status page, the tasks (and
+who files them), the documents; and 中止 (the draft is dropped)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from machi.counter import selectors, services
-from machi.counter.models.tickets import TicketStatus
+from machi.counter.documents.forms import filer_text
+from machi.counter.models import NotifierKind, TaskStatus, Visit
 from machi.counter.services.intake import IntakeError, life_event_confirm
 from machi.counter.views.intake._shared import (
     SESSION_KEY,
@@ -84,6 +85,18 @@ def intake_cancel(request: HttpRequest, lg_code: str) -> HttpResponse:
     return redirect(url)
 
 
+def notifier_text(visit: Visit, names: dict[str, str]) -> str:
+    """The visit's 届出人 in a line ("" when none was recorded)."""
+    if visit.notifier_kind == NotifierKind.AGENT:
+        return _("代理人 %(name)s（%(relationship)s）") % {
+            "name": visit.notifier_name,
+            "relationship": visit.notifier_relationship,
+        }
+    if visit.notifier_kind == NotifierKind.MEMBER:
+        return names.get(visit.notifier_atena, "")
+    return ""
+
+
 @require_GET
 @never_cache
 @intake_role_required
@@ -94,7 +107,9 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
         raise Http404(_("受付番号が見つかりません。"))
     tasks = list(visit.tasks.order_by("id"))
     names = selectors.task_resident_names(
-        atena_numbers=[t.person_atena for t in tasks],
+        atena_numbers=[t.person_atena for t in tasks]
+        + [t.filer_atena for t in tasks]
+        + [visit.notifier_atena],
         actor=request.user,
         terminal=_terminal(request),
         function="counter:intake",
@@ -108,6 +123,8 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
             )  # fmt: skip
         groups[-1]["tasks"].append(
             {"task": task, "person": names.get(task.person_atena, "世帯"),
+             "filer": filer_text(task.procedure_code, task.filer_label,
+                                 names.get(task.filer_atena, "")),
              "due_text": _due_text(task.due.isoformat()) if task.due else ""}
         )  # fmt: skip
     documents_url = ""
@@ -127,9 +144,10 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
             "event_date_text": f"{format_wareki(visit.event_date)}（{visit.event_date}）",
             "groups": groups,
             "task_count": len(tasks),
+            "done_count": sum(task.status == TaskStatus.DONE for task in tasks),
             "status_url": reverse("counter:visit_status", args=[lg_code, visit.public_code]),
             "documents_url": documents_url,
+            "notifier_text": notifier_text(visit, names),
             "ticket": ticket,
-            "ticket_serving": ticket is not None and ticket.status == TicketStatus.SERVING,
         },
     )

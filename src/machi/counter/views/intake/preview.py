@@ -8,10 +8,12 @@ import re
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from machi.counter.forms_intake import ANSWER_QUESTIONS, PERSON_QUESTIONS
-from machi.counter.services.intake import IntakeError, life_event_preview
+from machi.counter.documents.forms import filer_text
+from machi.counter.forms_intake import ANSWER_QUESTIONS, NOTIFIER_AGENT, PERSON_QUESTIONS
+from machi.counter.services.intake import DONE_AT_COUNTER, IntakeError, life_event_preview
 from machi.counter.views.intake._shared import (
     STEP_LABELS,
     _base,
@@ -48,7 +50,8 @@ FIELD_LABELS = {
     **ANSWER_QUESTIONS,
 }
 _ERROR = re.compile(
-    r"^(?P<where>event|persons|address|destination|household_number|answers|previous_address)"
+    r"^(?P<where>event|persons|address|destination|household_number|answers|previous_address"
+    r"|notifier)"
     r"(?:\[(?P<index>\d+)\])?(?:\.(?P<field>\w+))?(?:\[\d+\])?: (?P<text>.*)$",
     re.S,
 )
@@ -99,6 +102,9 @@ def _problems(draft: dict[str, Any], messages: list[str], base: str) -> list[dic
                     anchor = f"id_{kind}"
                 elif kind == "answers":
                     anchor = f"id_answers-{name}"
+                elif kind == "notifier":
+                    where = _("届出人")
+                    anchor = "id_notifier-who_0"
         href = f"{base}?step={step}" + (f"#{anchor}" if anchor else "")
         rows.append(
             {"step": STEP_LABELS[step], "step_code": step, "where": where, "text": text,
@@ -122,6 +128,7 @@ def _preview_context(
             problems = []
             departments = catalogue_effective().catalogue.departments
             labels = {f"p{i + 1}": p["label"] for i, p in enumerate(_people(draft))}
+            done = _done_at_counter(data)
             by_code: dict[str, dict[str, Any]] = {}
             for procedure in procedures:
                 code = procedure["department"]
@@ -132,7 +139,12 @@ def _preview_context(
                     {**procedure,
                      "person_label": labels.get(procedure["person"], "世帯")
                      if procedure["person"] else "世帯",
-                     "due_text": _due_text(procedure["due"])}
+                     "due_text": _due_text(procedure["due"]),
+                     "filer_label": filer_text(
+                         procedure["code"], procedure.get("filer") or "",
+                         labels.get(procedure.get("filer") or "", ""),
+                     ),
+                     "done_at_counter": (procedure["code"], procedure["person"]) in done}
                 )  # fmt: skip
             count = len(procedures)
     people = _people(draft)
@@ -146,12 +158,38 @@ def _preview_context(
     return {
         "groups": groups,
         "count": count,
+        "notifier_text": _notifier_text(draft),
         "problems": _problems(draft, problems, _base(request)),
         "errors": [],
         "people": people,
         "date_text": date_text,
         **extra,
     }
+
+
+def _done_at_counter(data: dict[str, Any]) -> set[tuple[str, str]]:
+    """(code, person) of the procedures that confirming carries out (the registry
+    change); a marriage or divorce changes the record only of those whose name changes."""
+    event = data["event"]
+    code = DONE_AT_COUNTER.get(event["type"])
+    by_id = {p["id"]: p for p in data["persons"]}
+    return {
+        (code, pid)
+        for pid in event["subjects"]
+        if event["type"] not in ("marriage", "divorce") or by_id.get(pid, {}).get("new_name")
+    }
+
+
+def _notifier_text(draft: dict[str, Any]) -> str:
+    notifier = draft.get("notifier") or {}
+    who = notifier.get("who")
+    if who == NOTIFIER_AGENT:
+        return _("代理人 %(name)s（%(relationship)s）") % {
+            "name": notifier.get("agent_name", ""),
+            "relationship": notifier.get("agent_relationship", ""),
+        }
+    label = next((p["label"] for p in _people(draft) if p["key"] == who), "")
+    return label
 
 
 def _post_preview(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse:

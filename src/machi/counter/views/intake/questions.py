@@ -18,6 +18,7 @@ from machi.counter.forms_intake import (
     AnswersForm,
     HouseholdChangeForm,
     MoveOutForm,
+    NotifierForm,
     PersonQuestionsForm,
 )
 from machi.counter.selectors.preapplications import relevant_questions
@@ -26,6 +27,7 @@ from machi.counter.views.intake._shared import (
     _draft,
     _focus,
     _mark_done,
+    _notifier_choices,
     _partial,
     _people,
     _render,
@@ -36,6 +38,9 @@ from machi.counter.views.intake._shared import (
 )
 from machi.japanese import PostalCodeError, postal_lookup
 from machi.procedures.selectors import catalogue_effective
+
+#: Step 3's forms besides the persons' (those of the event only when it has them).
+FORMS = ("notifier_form", "answers_form", "address_form", "move_out_form", "household_form")
 
 
 def _question_forms(
@@ -83,6 +88,12 @@ def _question_forms(
         "address_form": None,
         "move_out_form": None,
         "household_form": None,
+        "notifier_form": NotifierForm(
+            data,
+            prefix="notifier",
+            people=_notifier_choices(draft),
+            initial=draft.get("notifier") or {},
+        ),
     }
     if event in ("move_in", "move_within"):
         initial = dict(draft["address"]) or {
@@ -121,6 +132,7 @@ def _questions_context(
         (p["person"]["label"], p["form"]) for p in bundle["persons"]
     ]
     for key, label in (
+        ("notifier_form", ""),
         ("answers_form", "世帯"),
         ("address_form", "新しい住所"),
         ("move_out_form", ""),
@@ -137,9 +149,7 @@ def _questions_context(
 def _post_questions(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse:
     bundle = _question_forms(request, draft, request.POST)
     forms_ = [p["form"] for p in bundle["persons"]] + [
-        bundle[k]
-        for k in ("answers_form", "address_form", "move_out_form", "household_form")
-        if bundle[k] is not None
+        bundle[k] for k in FORMS if bundle[k] is not None
     ]
     if not all([form.is_valid() for form in forms_]):
         draft["done"] = ["event", "persons"]
@@ -150,6 +160,7 @@ def _post_questions(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse
             name: value for name, value in entry["form"].cleaned_data.items()
         }
     draft["answers"] = dict(bundle["answers_form"].cleaned_data)
+    draft["notifier"] = dict(bundle["notifier_form"].cleaned_data)
     if (form := bundle["address_form"]) is not None:
         draft["address"] = form.address()
         draft["previous_address"] = form.cleaned_data.get("previous_address", "").strip()
