@@ -35,3 +35,23 @@ class TokenForm(forms.Form):
 
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(label=_("表示言語"), choices=[("ja", "日本語"), ("en", "English")])
+
+
+class PasswordSetForm(forms.Form):
+    password1 = forms.CharField(
+        label=_("新しいパスワード"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password", "autofocus": True}),
+        help_text=_("12文字以上。ほかのサービスと同じものは使わないでください。"),
+    )
+    password2 = forms.CharField(
+        label=_("新しいパスワード（確認）"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("password1") and data.get("password1") != data.get("password2"):
+            self.add_error("password2", _("確認のパスワードが一致しません。"))
+        return data

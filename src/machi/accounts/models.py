@@ -42,6 +42,14 @@ class Staff(AbstractBaseUser):
         _("表示言語"), max_length=8, choices=[("ja", "日本語"), ("en", "English")], default="ja"
     )
     date_joined = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(
+        _("メールアドレス"),
+        blank=True,
+        help_text=_("パスワードや二要素認証の再設定を本人に知らせる宛先。"),
+    )
+    # Set by a password set through a reset link or an approved MFA reset; the next
+    # completed sign-in is marked ``after_reset`` in the audit log and clears it.
+    sign_in_after_reset = models.BooleanField(default=False)
 
     objects = StaffManager()
 
@@ -106,3 +114,81 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.staff} {self.department} {self.role}"
+
+
+class PasswordResetLink(models.Model):
+    """A one-time link that lets its holder set the staff member's password (only that:
+    the second factor stays). Only the token's SHA-256 is stored."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="password_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["staff", "used_at"], name="password_link_staff")]
+
+    def __str__(self) -> str:
+        return f"password link {self.pk} of {self.staff_id}"
+
+
+class MfaResetRequest(models.Model):
+    """An administrator's request to remove a staff member's second factor; it takes
+    effect only when a different administrator of the municipality approves it."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="mfa_reset_requests")
+    requested_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # A request from the command line has no requesting staff member.
+    requested_via = models.CharField(max_length=10, default="web")
+    requested_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    approved_by = models.ForeignKey(
+        Staff, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    approved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at"]
+
+    def __str__(self) -> str:
+        return f"MFA reset request {self.pk} of {self.staff_id}"
+
+
+class NoticeKind(models.TextChoices):
+    PASSWORD_LINK_CREATED = (
+        "password_link_created",
+        _("管理者があなたのパスワード再設定リンクを発行しました。"),
+    )
+    PASSWORD_CHANGED = "password_changed", _("パスワード再設定リンクでパスワードが変更されました。")
+    MFA_RESET_REQUESTED = (
+        "mfa_reset_requested",
+        _("管理者があなたの二要素認証の再設定を申請しました（別の管理者の承認で実行されます）。"),
+    )
+    MFA_RESET_DONE = (
+        "mfa_reset_done",
+        _("あなたの二要素認証の登録が取り消されました。次回ログイン時に再登録します。"),
+    )
+
+
+class StaffNotice(models.Model):
+    """A notice to a staff member about their own account, shown at their next sign-in
+    (and mailed when they have an address)."""
+
+    staff = models.ForeignKey(Staff, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=40, choices=NoticeKind.choices)
+    created_at = models.DateTimeField()
+    seen_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["staff", "seen_at"], name="staff_notice_unseen")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.staff_id}"

@@ -4,8 +4,9 @@ from typing import Any
 
 from django.db import router
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from machi.accounts.models import Membership, Staff
+from machi.accounts.models import Membership, MfaResetRequest, Staff
 from machi.tenancy.models import Municipality
 from machi.tenancy.rows import rows_select
 
@@ -15,6 +16,19 @@ def staff_list(*, municipality: Municipality) -> QuerySet[Staff]:
         Staff.objects.filter(municipality=municipality)
         .prefetch_related("memberships__department")
         .order_by("username")
+    )
+
+
+def mfa_reset_requests_pending(*, municipality: Municipality) -> list[MfaResetRequest]:
+    """Unapproved, unexpired MFA reset requests for staff of ``municipality``."""
+    return list(
+        MfaResetRequest.objects.filter(
+            staff__municipality=municipality,
+            approved_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("staff", "requested_by")
+        .order_by("requested_at")
     )
 
 

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import secrets
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from machi.accounts.models import Department, Membership, Staff
+from machi.accounts.models import (
+    Department,
+    Membership,
+    MfaResetRequest,
+    NoticeKind,
+    PasswordResetLink,
+    Staff,
+    StaffNotice,
+)
 from machi.accounts.roles import DEFAULT_DEPARTMENTS, MY_NUMBER_DEPARTMENTS, Role
 from machi.audit.services import Terminal, audit_append, platform_audit_append
 from machi.tenancy.context import tenant_context
 from machi.tenancy.models import Municipality
+
+logger = logging.getLogger("machi.accounts")
 
 
 def departments_create_defaults(*, municipality: Municipality) -> list[Department]:
@@ -50,6 +65,7 @@ def staff_create(
     reveal_my_number_departments: frozenset[str] = frozenset(),
     is_platform_operator: bool = False,
     language: str = "ja",
+    email: str = "",
     created_by: Staff | None = None,
 ) -> Staff:
     """Create a staff member with (department code, role) memberships.
@@ -73,6 +89,7 @@ def staff_create(
         municipality=municipality,
         is_platform_operator=is_platform_operator,
         language=language,
+        email=email,
     )
     validate_password(password, user=staff)
     staff.set_password(password)
@@ -103,29 +120,245 @@ def staff_create(
     return staff
 
 
-def staff_reset_password(
+PASSWORD_LINK_LIFETIME = timedelta(hours=24)
+MFA_RESET_REQUEST_LIFETIME = timedelta(hours=24)
+INVALID_LINK = (
+    "このリンクは使えません（使用済み、期限切れ、または新しいリンクの発行で無効になりました）。"
+)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _notify(*, staff: Staff, kind: NoticeKind) -> None:
+    """Tell the staff member about a change to their account: a notice shown at their
+    next sign-in, and a mail when they have an address. A mail that cannot be sent is
+    logged (without the address) and does not undo the change: the notice remains."""
+    StaffNotice.objects.create(staff=staff, kind=kind, created_at=timezone.now())
+    if not staff.email:
+        return
+    with translation.override(staff.language):
+        subject = gettext("【machi】アカウントの再設定のお知らせ")
+        body = "\n\n".join(
+            [
+                gettext("%(name)s 様") % {"name": staff.display_name},
+                str(kind.label),
+                gettext(
+                    "心当たりがない場合は、すぐに所属の自治体のシステム管理者へ連絡してください。"
+                ),
+            ]
+        )
+    try:
+        send_mail(subject, body, None, [staff.email])
+    except Exception:
+        logger.exception("could not mail staff member %s about %s", staff.pk, kind.value)
+
+
+def _require_admin_of(*, by: Staff, staff: Staff) -> None:
+    if (
+        by.municipality_id is None
+        or by.municipality_id != staff.municipality_id
+        or not by.has_role(Role.MUNICIPALITY_ADMIN)
+    ):
+        raise PermissionDenied("この職員のアカウントを管理する権限がありません。")
+
+
+def staff_password_link_create(
     *, staff: Staff, by: Staff | None, terminal: Terminal | None = None
 ) -> str:
-    """Set a new temporary password (returned once) and force re-enrolment of TOTP.
+    """A one-time link token for ``staff`` to set a new password (returned once).
 
-    Every second factor and every open session of the staff member is removed, so the
-    next login starts again with enrolment.
+    ``by`` is an administrator of the staff member's municipality, or ``None`` for the
+    platform operator's command line. The link lets its holder set the password and
+    nothing else: the second factor stays, so whoever is given the link still cannot
+    sign in without the member's authenticator. The current password stays valid until
+    a new one is set (a reset by someone else must not lock the member out), earlier
+    unused links are revoked, and the member is told.
     """
-    password = secrets.token_urlsafe(12)
+    if by is not None:
+        _require_admin_of(by=by, staff=staff)
+    token = secrets.token_urlsafe(32)
+    now = timezone.now()
     with transaction.atomic(using="default"):
-        staff.set_password(password)
-        staff.save(update_fields=["password"])
-        TOTPDevice.objects.filter(user=staff).delete()
-        staff_sessions_end(staff=staff)
+        PasswordResetLink.objects.filter(
+            staff=staff, used_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        link = PasswordResetLink.objects.create(
+            staff=staff,
+            token_hash=_token_hash(token),
+            created_at=now,
+            expires_at=now + PASSWORD_LINK_LIFETIME,
+            created_by=by,
+        )
+        _notify(staff=staff, kind=NoticeKind.PASSWORD_LINK_CREATED)
     _audit_for(
         staff,
-        action="staff.password_reset",
+        action="staff.password_link_created",
         actor=by,
         object_type="staff",
         object_id=str(staff.pk),
-        terminal=terminal,
+        function="accounts:staff_reset_password" if by else "machi staff reset-password",
+        terminal=terminal or (Terminal(user_agent="machi") if by is None else None),
+        detail={"link": link.pk, "expires_at": link.expires_at.isoformat()},
     )
-    return password
+    return token
+
+
+def password_link_valid(*, token: str) -> PasswordResetLink | None:
+    """The unused, unexpired link of ``token`` (of an active staff member), or ``None``."""
+    if not token or len(token) > 100:
+        return None
+    return (
+        PasswordResetLink.objects.select_related("staff", "staff__municipality")
+        .filter(
+            token_hash=_token_hash(token),
+            used_at__isnull=True,
+            revoked_at__isnull=True,
+            expires_at__gt=timezone.now(),
+            staff__is_active=True,
+        )
+        .first()
+    )
+
+
+def staff_password_set_by_link(
+    *, token: str, password: str, terminal: Terminal | None = None
+) -> Staff:
+    """Set the password of the link's staff member and use the link up.
+
+    The member's second factor is untouched; their open sessions end; their next
+    sign-in is marked ``after_reset`` in the audit log.
+    """
+    with transaction.atomic(using="default"):
+        found = password_link_valid(token=token)
+        link = (
+            PasswordResetLink.objects.select_for_update()
+            .filter(pk=found.pk, used_at__isnull=True)
+            .first()
+            if found is not None
+            else None
+        )
+        if link is None:
+            raise ValidationError(INVALID_LINK, code="invalid_link")
+        staff = found.staff
+        validate_password(password, user=staff)
+        staff.set_password(password)
+        staff.sign_in_after_reset = True
+        staff.save(update_fields=["password", "sign_in_after_reset"])
+        link.used_at = timezone.now()
+        link.save(update_fields=["used_at"])
+        staff_sessions_end(staff=staff)
+        _notify(staff=staff, kind=NoticeKind.PASSWORD_CHANGED)
+    _audit_for(
+        staff,
+        action="staff.password_set_by_link",
+        actor=staff,
+        object_type="staff",
+        object_id=str(staff.pk),
+        function="accounts:password_set",
+        terminal=terminal,
+        detail={"link": link.pk},
+    )
+    return staff
+
+
+def mfa_reset_request(
+    *, staff: Staff, by: Staff | None, terminal: Terminal | None = None
+) -> MfaResetRequest:
+    """Ask for ``staff``'s second factor to be removed; nothing changes until a different
+    administrator approves (``mfa_reset_approve``). ``by`` is an administrator of the
+    municipality, or ``None`` for the platform operator's command line."""
+    if by is not None:
+        _require_admin_of(by=by, staff=staff)
+        if by.pk == staff.pk:
+            raise ValidationError("自分の二要素認証の再設定は申請できません。")
+    if staff.municipality_id is None:
+        raise ValidationError("基盤運用者の二要素認証は、この手続きでは再設定できません。")
+    now = timezone.now()
+    with transaction.atomic(using="default"):
+        Staff.objects.select_for_update().filter(pk=staff.pk).first()
+        if MfaResetRequest.objects.filter(
+            staff=staff, approved_at__isnull=True, expires_at__gt=now
+        ).exists():
+            raise ValidationError("この職員の二要素認証の再設定は、すでに申請中です。")
+        request = MfaResetRequest.objects.create(
+            staff=staff,
+            requested_by=by,
+            requested_via="web" if by is not None else "cli",
+            requested_at=now,
+            expires_at=now + MFA_RESET_REQUEST_LIFETIME,
+        )
+        _notify(staff=staff, kind=NoticeKind.MFA_RESET_REQUESTED)
+    _audit_for(
+        staff,
+        action="mfa.reset_requested",
+        actor=by,
+        object_type="staff",
+        object_id=str(staff.pk),
+        function="accounts:mfa_reset_request" if by else "machi staff reset-mfa",
+        terminal=terminal or (Terminal(user_agent="machi") if by is None else None),
+        detail={"request": request.pk, "expires_at": request.expires_at.isoformat()},
+    )
+    return request
+
+
+def mfa_reset_approve(
+    *, request: MfaResetRequest, by: Staff, terminal: Terminal | None = None
+) -> None:
+    """The second administrator's approval: the member's second factor is removed and
+    their sessions end; they enrol again at their next sign-in (marked ``after_reset``).
+    The requester and the member themselves cannot approve."""
+    staff = request.staff
+    _require_admin_of(by=by, staff=staff)
+    if by.pk == request.requested_by_id:
+        raise ValidationError("申請した管理者とは別の管理者が承認してください。")
+    if by.pk == staff.pk:
+        raise ValidationError("自分の二要素認証の再設定は承認できません。")
+    now = timezone.now()
+    with transaction.atomic(using="default"):
+        locked = MfaResetRequest.objects.select_for_update().filter(pk=request.pk).first()
+        if locked is None or locked.approved_at is not None or locked.expires_at <= now:
+            raise ValidationError("この申請は承認済みか、期限が切れています。")
+        locked.approved_by = by
+        locked.approved_at = now
+        locked.save(update_fields=["approved_by", "approved_at"])
+        TOTPDevice.objects.filter(user=staff).delete()
+        Staff.objects.filter(pk=staff.pk).update(sign_in_after_reset=True)
+        staff.sign_in_after_reset = True
+        staff_sessions_end(staff=staff)
+        _notify(staff=staff, kind=NoticeKind.MFA_RESET_DONE)
+    _audit_for(
+        staff,
+        action="mfa.reset_approved",
+        actor=by,
+        object_type="staff",
+        object_id=str(staff.pk),
+        function="accounts:mfa_reset_approve",
+        terminal=terminal,
+        detail={
+            "request": request.pk,
+            "requested_by": request.requested_by_id,
+            "requested_via": request.requested_via,
+        },
+    )
+
+
+def staff_notices_take(*, staff: Staff) -> list[StaffNotice]:
+    """The staff member's unseen notices, marked seen (shown once, at sign-in)."""
+    notices = list(StaffNotice.objects.filter(staff=staff, seen_at__isnull=True))
+    if notices:
+        StaffNotice.objects.filter(pk__in=[n.pk for n in notices]).update(seen_at=timezone.now())
+    return notices
+
+
+def staff_sign_in_completed(*, staff: Staff) -> bool:
+    """Clear the after-reset mark once a sign-in is complete; whether it was set."""
+    if not staff.sign_in_after_reset:
+        return False
+    Staff.objects.filter(pk=staff.pk).update(sign_in_after_reset=False)
+    staff.sign_in_after_reset = False
+    return True
 
 
 def staff_sessions_end(*, staff: Staff) -> int:
@@ -136,6 +369,13 @@ def staff_sessions_end(*, staff: Staff) -> int:
             session.delete()
             ended += 1
     return ended
+
+
+def staff_set_email(*, staff: Staff, email: str) -> None:
+    """Where the staff member's account notices are mailed ('' for none)."""
+    staff.email = email.strip()
+    staff.full_clean(exclude=["password"], validate_unique=False)
+    staff.save(update_fields=["email"])
 
 
 def staff_set_language(*, staff: Staff, language: str) -> None:

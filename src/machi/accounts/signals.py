@@ -12,13 +12,19 @@ from machi.audit.services import Terminal, audit_append, platform_audit_append
 from machi.tenancy.context import tenant_context
 
 
-def _audit_login_event(*, action: str, username: str, staff: Any, request: Any) -> None:
+def _audit_login_event(
+    *, action: str, username: str, staff: Any, request: Any, after_reset: bool = False
+) -> None:
+    """``after_reset``: the sign-in of a staff member whose password was set by a reset
+    link or whose second factor was reset since their last sign-in."""
     from machi.accounts.models import Staff
 
     if staff is None and username:
         staff = Staff.objects.select_related("municipality").filter(username=username).first()
     terminal = Terminal.from_request(request)
     detail = {} if staff is not None else {"username_unknown": True}
+    if after_reset:
+        detail["after_reset"] = True
     if staff is not None and staff.municipality_id is not None:
         with tenant_context(staff.municipality.lg_code):
             audit_append(
@@ -28,6 +34,7 @@ def _audit_login_event(*, action: str, username: str, staff: Any, request: Any) 
                 object_id=str(staff.pk),
                 function="accounts:login",
                 terminal=terminal,
+                detail=detail,
             )
         return
     # Operators, and usernames that do not exist (never recorded: they may be a mistyped
@@ -45,7 +52,13 @@ def _audit_login_event(*, action: str, username: str, staff: Any, request: Any) 
 
 @receiver(user_logged_in)
 def audit_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
-    _audit_login_event(action="login.password_ok", username="", staff=user, request=request)
+    _audit_login_event(
+        action="login.password_ok",
+        username="",
+        staff=user,
+        request=request,
+        after_reset=getattr(user, "sign_in_after_reset", False),
+    )
 
 
 @receiver(user_login_failed)

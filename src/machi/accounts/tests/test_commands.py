@@ -51,11 +51,51 @@ def test_staff_create_errors(args, message):
     assert not Staff.objects.filter(username="x").exists()
 
 
-def test_reset_password_command(make_staff, municipality_a, capsys):
+def test_reset_password_command_prints_a_link_not_a_password(make_staff, municipality_a, capsys):
+    from conftest import PASSWORD
+    from django.test import Client
+
     staff = make_staff(municipality_a, ("shimin", "counter_clerk"), username="forgetful")
-    call_command("staff", "reset-password", "forgetful")
+    call_command(
+        "staff", "reset-password", "forgetful", "--base-url", "https://machi.example.jp/"
+    )  # fmt: skip
     out = capsys.readouterr().out
-    temporary = out.split("仮パスワード: ")[1].split()[0]
+    link = out.split("パスワード再設定リンク: ")[1].split()[0]
+    assert link.startswith("https://machi.example.jp/account/password/")
     staff.refresh_from_db()
-    assert staff.check_password(temporary)
-    assert not TOTPDevice.objects.filter(user=staff).exists()
+    assert staff.check_password(PASSWORD)  # nothing changed yet, nothing printed to use
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    path = link.removeprefix("https://machi.example.jp")
+    response = Client().post(
+        path, {"password1": "a-new-long-pass-1", "password2": "a-new-long-pass-1"}
+    )
+    assert response.status_code == 302
+    staff.refresh_from_db()
+    assert staff.check_password("a-new-long-pass-1")
+    assert TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+
+
+def test_reset_mfa_command_files_a_request_only(make_staff, municipality_a, capsys):
+    from machi.accounts.models import MfaResetRequest
+
+    staff = make_staff(municipality_a, ("shimin", "counter_clerk"), username="lost-phone")
+    call_command("staff", "reset-mfa", "lost-phone")
+    assert "承認" in capsys.readouterr().out
+    request = MfaResetRequest.objects.get(staff=staff)
+    assert (request.requested_by, request.requested_via, request.approved_at) == (None, "cli", None)
+    assert TOTPDevice.objects.filter(user=staff).exists()
+    with pytest.raises(CommandError, match="申請中"):
+        call_command("staff", "reset-mfa", "lost-phone")
+    with pytest.raises(CommandError, match="nobody"):
+        call_command("staff", "reset-mfa", "nobody")
+
+
+def test_set_email_command(make_staff, municipality_a):
+    staff = make_staff(municipality_a, ("shimin", "counter_clerk"), username="mailme")
+    call_command("staff", "set-email", "mailme", "mailme@city.example.lg.jp")
+    staff.refresh_from_db()
+    assert staff.email == "mailme@city.example.lg.jp"
+    with pytest.raises(CommandError):
+        call_command("staff", "set-email", "mailme", "not an address")
+    staff.refresh_from_db()
+    assert staff.email == "mailme@city.example.lg.jp"

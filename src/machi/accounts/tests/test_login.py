@@ -175,33 +175,6 @@ def test_login_redirects_back_to_next_only_on_this_site(clerk):
     assert response.url == reverse("web:start")
 
 
-def test_admin_password_reset_forces_reenrolment(make_staff, municipality_a, signed_in, clerk):
-    admin = make_staff(municipality_a, ("shimin", "municipality_admin"), username="admin")
-    clerk_client = signed_in(clerk)
-    admin_client = signed_in(admin)
-    url = reverse("accounts:staff_reset_password", args=["131016", clerk.pk])
-    response = admin_client.post(url)
-    assert response.status_code == 200
-    page = response.content.decode()
-    assert "仮パスワード" in page
-    assert not TOTPDevice.objects.filter(user=clerk).exists()
-    # The clerk's open session is gone.
-    assert clerk_client.get(reverse("web:home", args=["131016"])).status_code == 302
-    temporary = page.split('<p class="secret">')[1].split("</p>")[0]
-    client = Client()
-    assert _password_step(client, "clerk", temporary).url == reverse("accounts:otp_enrol")
-    assert "staff.password_reset" in [e for e in _actions_by_object("131016", clerk)]
-
-
-def _actions_by_object(lg_code, staff):
-    with tenant_context(lg_code):
-        return list(
-            AuditEntry.objects.filter(object_type="staff", object_id=str(staff.pk)).values_list(
-                "action", flat=True
-            )
-        )
-
-
 def test_only_admins_reset_passwords_and_only_their_own_staff(
     make_staff, municipality_a, municipality_b, signed_in, clerk
 ):

@@ -1,7 +1,11 @@
-"""`machi staff create|reset-password|list`: staff accounts from the command line.
+"""`machi staff create|reset-password|reset-mfa|set-email|list`: staff accounts from the
+command line.
 
 Used by platform operators to create a municipality's first administrator, and by
-operators of the platform itself (`--operator`).
+operators of the platform itself (`--operator`). The command line follows the rule of
+the web screens: nobody is shown a password of someone else. `reset-password` prints a
+one-time link for the member (password only; their second factor stays), `reset-mfa`
+files a request that an administrator of the municipality must approve.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.urls import reverse
 
 from machi.accounts import selectors, services
 from machi.accounts.models import Staff
@@ -53,8 +58,21 @@ class Command(BaseCommand):
             help=f"may reveal My Numbers in DEPT ({', '.join(sorted(MY_NUMBER_DEPARTMENTS))})",
         )
         create.add_argument("--password", help="default: asked on the terminal")
-        reset = sub.add_parser("reset-password", help="new temporary password, TOTP re-enrolment")
+        create.add_argument("--email", default="", help="where account notices are mailed")
+        reset = sub.add_parser(
+            "reset-password", help="a one-time link for the member to set a new password"
+        )
         reset.add_argument("username")
+        reset.add_argument(
+            "--base-url", default="", help="the site's address, e.g. https://machi.example.jp"
+        )
+        mfa = sub.add_parser(
+            "reset-mfa", help="request an MFA reset (an administrator of the municipality approves)"
+        )
+        mfa.add_argument("username")
+        email = sub.add_parser("set-email", help="set (or with '' clear) a member's mail address")
+        email.add_argument("username")
+        email.add_argument("email")
         listing = sub.add_parser("list", help="staff of a municipality")
         listing.add_argument("--tenant", metavar="LG_CODE", required=True)
 
@@ -80,6 +98,7 @@ class Command(BaseCommand):
             memberships=[_membership(text) for text in options["role"]],
             reveal_my_number_departments=frozenset(options["reveal_my_number"]),
             is_platform_operator=options["operator"],
+            email=options["email"],
         )
         self.stdout.write(
             self.style.SUCCESS(
@@ -87,13 +106,34 @@ class Command(BaseCommand):
             )
         )
 
-    def _reset_password(self, options: dict[str, Any]) -> None:
-        staff = Staff.objects.filter(username=options["username"]).first()
+    def _staff(self, username: str) -> Staff:
+        staff = Staff.objects.filter(username=username).first()
         if staff is None:
-            raise CommandError(f"職員 {options['username']} はいません。")
-        password = services.staff_reset_password(staff=staff, by=None)
-        self.stdout.write(f"仮パスワード: {password}")
-        self.stdout.write("二要素認証の登録は取り消されました。次回ログイン時に再登録します。")
+            raise CommandError(f"職員 {username} はいません。")
+        return staff
+
+    def _reset_password(self, options: dict[str, Any]) -> None:
+        staff = self._staff(options["username"])
+        token = services.staff_password_link_create(staff=staff, by=None)
+        path = reverse("accounts:password_set", args=[token])
+        hours = int(services.PASSWORD_LINK_LIFETIME.total_seconds() // 3600)
+        self.stdout.write(f"パスワード再設定リンク: {options['base_url'].rstrip('/')}{path}")
+        self.stdout.write(
+            f"本人だけに別の方法で渡してください（1回だけ、{hours}時間以内に使えます）。"
+            "設定できるのはパスワードだけで、二要素認証の登録はそのままです。"
+        )
+
+    def _reset_mfa(self, options: dict[str, Any]) -> None:
+        staff = self._staff(options["username"])
+        services.mfa_reset_request(staff=staff, by=None)
+        self.stdout.write(
+            f"{staff.username} の二要素認証の再設定を申請しました。"
+            "自治体の管理者（本人以外）が職員管理の画面で承認すると実行されます。"
+        )
+
+    def _set_email(self, options: dict[str, Any]) -> None:
+        services.staff_set_email(staff=self._staff(options["username"]), email=options["email"])
+        self.stdout.write("メールアドレスを設定しました。")
 
     def _list(self, options: dict[str, Any]) -> None:
         for staff in selectors.staff_list(municipality=self._municipality(options["tenant"])):
