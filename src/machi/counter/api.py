@@ -24,6 +24,8 @@ class ProcedureOut(Schema):
     title: str
     department: str
     person: str | None
+    # who files the procedure or receives the benefit when not ``person``
+    filer: str | None = None
     due: str | None
     reason: str
 
@@ -54,7 +56,11 @@ def life_events(request: HttpRequest, lg_code: str):
     navigator), one task per procedure for its department, the outbox events — in one
     transaction. The body is the navigator input whose persons are existing residents
     (``atena_number``) or new persons (``name``, ``kana``, ``sex``, ``birth_date``,
-    ``relationship``), plus ``address`` (move in/within) or ``destination`` (move out)."""
+    ``relationship``), plus ``address`` (move in/within) or ``destination`` (move out),
+    and optionally the 届出人 who came to the counter: ``notifier`` = ``{"kind": "member",
+    "person": <persons id>}`` or ``{"kind": "agent", "name", "relationship", "kana"?,
+    "address"?}``. The procedure the registry change itself carries out (転入届, 出生…)
+    is created done."""
     try:
         data = json.loads(request.body or b"null")
     except (ValueError, UnicodeDecodeError) as error:
