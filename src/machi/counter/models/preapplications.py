@@ -47,3 +47,22 @@ class PreApplication(models.Model):
     @property
     def expired(self) -> bool:
         return self.expires_at <= timezone.now()
+
+
+class PreApplicationIssue(models.Model):
+    """One code issued on the public page, for the limit of codes per client address and
+    hour. The address is kept only as a keyed hash (HMAC-SHA256 under the secret key:
+    an IPv4 address could be found back from a plain hash); rows older than the limit's
+    window are pruned by the worker (``preapplication_issues_prune``)."""
+
+    client_hash = models.CharField(max_length=64)
+    issued_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            # the codes of one address in the last hour
+            models.Index(fields=["client_hash", "issued_at"], name="counter_preapply_issue"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client_hash[:8]}… {self.issued_at.isoformat()}"

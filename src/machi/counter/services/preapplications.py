@@ -10,8 +10,17 @@ caller sends, no free text is stored except dates.
 The page is public, so the input is bounded: at most :data:`MAX_PERSONS` persons and
 :data:`MAX_INPUT_CHARS` characters of JSON. Codes are 8 characters of a 21-letter
 unambiguous alphabet (≈ 3.8 × 10¹⁰ codes), drawn with :mod:`secrets`; one is valid
-for :data:`VALID_DAYS` days. The public view also limits how many codes one IP
-address may take per hour (``views.preapplications``).
+for :data:`VALID_DAYS` days.
+
+The public page passes the client's address: one address may take at most
+:data:`ISSUE_LIMIT` codes in any :data:`ISSUE_WINDOW` (a sliding hour), counted in the
+municipality's database — every web worker and process sees the same count. The count,
+the issue row (the address as a keyed hash, never in plain) and the pre-application are
+one transaction, serialised per address (SQLite: the IMMEDIATE write lock; PostgreSQL: a
+transaction-level advisory lock on the hash), so concurrent requests cannot overshoot.
+A refused attempt writes nothing (a flood cannot grow the table). The worker prunes
+expired pre-applications and issue rows older than the window
+(``machi.counter.tasks``).
 
 Creating a pre-application is not audited (anonymous, no personal data); marking one
 used at the counter is (``preapplication.used``, the code as object id).
@@ -26,12 +35,18 @@ import secrets
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from machi.audit.services import Terminal, audit_append
-from machi.counter.models.preapplications import CODE_ALPHABET, CODE_LENGTH, PreApplication
+from machi.counter.models.preapplications import (
+    CODE_ALPHABET,
+    CODE_LENGTH,
+    PreApplication,
+    PreApplicationIssue,
+)
 from machi.procedures.engine import NavigatorInputError, prepare, run
 from machi.procedures.engine.navigator import PERSON_BOOLEANS
 from machi.procedures.selectors import catalogue_effective
@@ -42,10 +57,49 @@ MAX_PERSONS = 10
 MAX_INPUT_CHARS = 20_000
 _NATIONALITY = re.compile(r"^(?:JP|other|[A-Z]{2})$")
 _CODE_ATTEMPTS = 5
+ISSUE_LIMIT = 20  # codes per client address …
+ISSUE_WINDOW = datetime.timedelta(hours=1)  # … in any hour
+_LOCK_CLASS = 0x6D616368  # PostgreSQL advisory locks: the first key ("mach")
 
 
 class PreApplicationError(ValidationError):
     """A pre-application action was refused; the message says why (nothing written)."""
+
+
+class PreApplicationRateLimited(PreApplicationError):
+    """The client address has taken :data:`ISSUE_LIMIT` codes in the last hour."""
+
+
+def client_hash(address: str) -> str:
+    """The client address as stored for the limit: HMAC-SHA256 under the secret key."""
+    return salted_hmac(
+        "machi.counter.preapplication_issue", address or "", algorithm="sha256"
+    ).hexdigest()
+
+
+def _issue_slot_take(using: str, address: str, now: datetime.datetime) -> None:
+    """Count ``address``'s codes of the last hour and record one more, or raise
+    :class:`PreApplicationRateLimited`. Runs inside the caller's transaction."""
+    digest = client_hash(address)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        # Two requests from one address count one after the other (SQLite's IMMEDIATE
+        # transactions already hold the write lock).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_advisory_xact_lock(%s, %s)",
+                [_LOCK_CLASS, int(digest[:8], 16) - 2**31],
+            )
+    issued = (
+        PreApplicationIssue.objects.using(using)
+        .filter(client_hash=digest, issued_at__gt=now - ISSUE_WINDOW)
+        .count()
+    )
+    if issued >= ISSUE_LIMIT:
+        raise PreApplicationRateLimited(
+            _("短い時間に多くの番号が発行されました。しばらくしてからもう一度お試しください。")
+        )
+    PreApplicationIssue.objects.using(using).create(client_hash=digest, issued_at=now)
 
 
 def _new_code() -> str:
@@ -122,24 +176,33 @@ def preapplication_canonical(navigator_input: Any) -> dict[str, Any]:
     }
 
 
-def preapplication_create(*, navigator_input: Any) -> PreApplication:
+def preapplication_create(
+    *, navigator_input: Any, client_address: str | None = None
+) -> PreApplication:
     """Save ``navigator_input`` (its canonical copy) under a new code, valid for
-    :data:`VALID_DAYS` days. Raises :class:`NavigatorInputError` for a bad input."""
+    :data:`VALID_DAYS` days. Raises :class:`NavigatorInputError` for a bad input.
+
+    ``client_address`` (the public page's caller): at most :data:`ISSUE_LIMIT` codes
+    per address in any hour, else :class:`PreApplicationRateLimited` and nothing is
+    written. None: no limit (the counter's own callers)."""
     canonical = preapplication_canonical(navigator_input)
     using = current_tenant_alias()
     now = timezone.now()
-    for _attempt in range(_CODE_ATTEMPTS):
-        try:
-            with transaction.atomic(using=using):
-                return PreApplication.objects.using(using).create(
-                    code=_new_code(),
-                    navigator_input=canonical,
-                    created_at=now,
-                    expires_at=now + datetime.timedelta(days=VALID_DAYS),
-                )
-        except IntegrityError:  # the code was taken: draw another
-            continue
-    raise PreApplicationError(_("番号を発行できませんでした。もう一度お試しください。"))
+    with transaction.atomic(using=using):
+        if client_address is not None:
+            _issue_slot_take(using, client_address, now)
+        for _attempt in range(_CODE_ATTEMPTS):
+            try:
+                with transaction.atomic(using=using):
+                    return PreApplication.objects.using(using).create(
+                        code=_new_code(),
+                        navigator_input=canonical,
+                        created_at=now,
+                        expires_at=now + datetime.timedelta(days=VALID_DAYS),
+                    )
+            except IntegrityError:  # the code was taken: draw another
+                continue
+        raise PreApplicationError(_("番号を発行できませんでした。もう一度お試しください。"))
 
 
 def preapplication_mark_used(
@@ -181,12 +244,25 @@ def preapplication_mark_used(
 
 
 def preapplication_purge_expired(*, before: datetime.datetime | None = None) -> int:
-    """Delete pre-applications that expired before ``before`` (default: now); returns
-    how many. Not scheduled yet: expired ones are already invisible."""
+    """Delete pre-applications that expired before ``before`` (default: now), used or
+    not; returns how many. Run hourly by the worker (``machi.counter.tasks``): an
+    expired code is refused anyway, and its answers are the resident's."""
     using = current_tenant_alias()
     deleted, _detail = (
         PreApplication.objects.using(using)
         .filter(expires_at__lte=before or timezone.now())
+        .delete()
+    )
+    return deleted
+
+
+def preapplication_issues_prune(*, now: datetime.datetime | None = None) -> int:
+    """Delete the issue rows the limit no longer counts (older than
+    :data:`ISSUE_WINDOW`); returns how many."""
+    using = current_tenant_alias()
+    deleted, _detail = (
+        PreApplicationIssue.objects.using(using)
+        .filter(issued_at__lte=(now or timezone.now()) - ISSUE_WINDOW)
         .delete()
     )
     return deleted

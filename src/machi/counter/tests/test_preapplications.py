@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
+import json
+import os
 import re
+import subprocess
+import sys
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from machi.audit.models import AuditEntry
 from machi.audit.services import Terminal
-from machi.counter.models import PreApplication
+from machi.counter.models import PreApplication, PreApplicationIssue
 from machi.counter.selectors import preapplication_get
 from machi.counter.selectors.preapplications import (
     preapplication_code_normalise,
@@ -23,8 +27,14 @@ from machi.counter.services import (
     preapplication_create,
     preapplication_mark_used,
 )
-from machi.counter.services.preapplications import MAX_PERSONS, preapplication_purge_expired
-from machi.counter.views import preapplications as views
+from machi.counter.services import preapplications as service
+from machi.counter.services.preapplications import (
+    MAX_PERSONS,
+    PreApplicationRateLimited,
+    client_hash,
+    preapplication_issues_prune,
+    preapplication_purge_expired,
+)
 from machi.procedures.engine import NavigatorInputError, default_catalogue
 from machi.tenancy.context import tenant_context
 
@@ -33,13 +43,6 @@ pytestmark = pytest.mark.django_db(databases="__all__")
 JST = ZoneInfo("Asia/Tokyo")
 A, B = "131016", "271403"
 URL = f"/{A}/preapply/"
-
-
-@pytest.fixture(autouse=True)
-def _clear_rate_limit():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -385,7 +388,7 @@ def test_mark_used_refuses_an_expired_code(municipality_a, time_machine):
 
 
 def test_issuing_is_rate_limited(anonymous, monkeypatch):
-    monkeypatch.setattr(views, "ISSUE_LIMIT", 2)
+    monkeypatch.setattr(service, "ISSUE_LIMIT", 2)
     for _ in range(2):
         assert anonymous.post(URL, move_in_form(action="issue")).status_code == 302
     response = anonymous.post(URL, move_in_form(action="issue"))
@@ -416,7 +419,7 @@ def test_behind_a_proxy_the_limit_is_per_resident_not_per_proxy(anonymous, monke
     """Every request reaches machi from the reverse proxy: the limit must count the
     address the proxy saw (X-Forwarded-For), or one busy hour would lock everyone out."""
     settings.MACHI_PROXY_COUNT = 1
-    monkeypatch.setattr(views, "ISSUE_LIMIT", 2)
+    monkeypatch.setattr(service, "ISSUE_LIMIT", 2)
     first, second = "203.0.113.7", "198.51.100.20"
     for _ in range(2):
         response = anonymous.post(URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=first)
@@ -432,3 +435,118 @@ def test_behind_a_proxy_the_limit_is_per_resident_not_per_proxy(anonymous, monke
     other = anonymous.post(URL, move_in_form(action="issue"), HTTP_X_FORWARDED_FOR=second)
     assert other.status_code == 302
     assert PreApplication.objects.using(f"tenant_{A}").count() == 3
+
+
+# --- the limit per address, in the database ------------------------------------------------
+
+
+def issue_from(address: str, lg_code: str = A) -> str:
+    with tenant_context(lg_code):
+        try:
+            preapplication_create(navigator_input=navigator_input(), client_address=address)
+        except PreApplicationRateLimited:
+            return "refused"
+    return "issued"
+
+
+def test_the_limit_is_20_codes_in_any_hour(municipality_a, time_machine):
+    assert service.ISSUE_LIMIT == 20  # documented in docs/counter.md
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 9, tzinfo=JST), tick=False)
+    assert [issue_from("203.0.113.7") for _ in range(10)] == ["issued"] * 10
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 9, 30, tzinfo=JST), tick=False)
+    assert [issue_from("203.0.113.7") for _ in range(11)] == ["issued"] * 10 + ["refused"]
+    # a sliding hour: the 9:00 codes stop counting after 10:00, the 9:30 ones still count
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 9, 59, tzinfo=JST), tick=False)
+    assert issue_from("203.0.113.7") == "refused"
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 10, 0, 1, tzinfo=JST), tick=False)
+    assert [issue_from("203.0.113.7") for _ in range(11)] == ["issued"] * 10 + ["refused"]
+    with tenant_context(A):
+        assert PreApplication.objects.count() == 30
+        # a refused attempt writes nothing: a flood does not grow the table
+        assert PreApplicationIssue.objects.count() == 30
+
+
+def test_the_address_is_stored_only_as_a_keyed_hash(municipality_a, settings):
+    issue_from("203.0.113.7")
+    with tenant_context(A):
+        (row,) = PreApplicationIssue.objects.values_list("client_hash", flat=True)
+    assert row == client_hash("203.0.113.7") and len(row) == 64
+    assert "203.0.113" not in row
+    assert row != hashlib.sha256(b"203.0.113.7").hexdigest()  # not a plain, guessable hash
+    settings.SECRET_KEY = "another-secret-key-" + "y" * 40
+    assert client_hash("203.0.113.7") != row
+
+
+def test_the_limit_is_per_municipality_and_per_address(municipality_a, municipality_b, monkeypatch):
+    monkeypatch.setattr(service, "ISSUE_LIMIT", 1)
+    assert [issue_from("203.0.113.7"), issue_from("203.0.113.7")] == ["issued", "refused"]
+    assert issue_from("203.0.113.7", lg_code=B) == "issued"
+    assert issue_from("198.51.100.20") == "issued"
+    # the counter's own callers (no address) are not limited
+    with tenant_context(A):
+        preapplication_create(navigator_input=navigator_input())
+
+
+def test_old_issue_rows_are_pruned(municipality_a, time_machine):
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 9, tzinfo=JST), tick=False)
+    issue_from("203.0.113.7")
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 9, 40, tzinfo=JST), tick=False)
+    issue_from("203.0.113.7")
+    time_machine.move_to(datetime.datetime(2026, 4, 6, 10, 10, tzinfo=JST), tick=False)
+    with tenant_context(A):
+        assert preapplication_issues_prune() == 1
+        assert preapplication_issues_prune() == 0
+        assert PreApplicationIssue.objects.count() == 1
+        assert PreApplication.objects.count() == 2  # the codes themselves stay valid
+
+
+FRESH = "131083"  # 江東区: created by the test, its database outside the test's transactions
+SUBPROCESS = """
+import json, sys
+import django
+django.setup()
+from machi.counter.services.preapplications import PreApplicationRateLimited
+from machi.counter.services.preapplications import preapplication_create
+from machi.tenancy.context import tenant_context
+from machi.tenancy.databases import register_tenant_connection
+lg_code, url, address, data = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+register_tenant_connection(lg_code, url)
+outcomes = []
+with tenant_context(lg_code):
+    for _ in range(2):
+        try:
+            preapplication_create(navigator_input=data, client_address=address)
+            outcomes.append("issued")
+        except PreApplicationRateLimited:
+            outcomes.append("refused")
+print(json.dumps(outcomes))
+"""
+
+
+def test_the_limit_holds_across_processes(new_tenants):
+    """Another process (another gunicorn worker) sees the same count: it is read from the
+    municipality's database, not from a per-process cache."""
+    from machi.tenancy.models import Municipality
+    from machi.tenancy.services import municipality_create
+
+    new_tenants.append(FRESH)
+    municipality_create(lg_code=FRESH, name="江東区")
+    url = Municipality.objects.get(lg_code=FRESH).database_url
+    address = "203.0.113.7"
+    assert [issue_from(address, FRESH) for _ in range(19)] == ["issued"] * 19
+
+    def other_process() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", SUBPROCESS, FRESH, url, address, json.dumps(navigator_input())],
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "machi.settings"},
+            capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    # the 20th code is the other process's; its 21st is refused, and so is ours
+    assert other_process() == ["issued", "refused"]
+    assert issue_from(address, FRESH) == "refused"
+    assert issue_from("198.51.100.20", FRESH) == "issued"
+    with tenant_context(FRESH):
+        assert PreApplicationIssue.objects.filter(client_hash=client_hash(address)).count() == 20

@@ -19,9 +19,10 @@ whatever the browser asks for.
 
 Abuse: the input is bounded by the form (≤ 10 persons, fixed choices, dates of at most
 20 characters) and again by the service; one IP address may take at most
-:data:`ISSUE_LIMIT` codes per hour, counted in Django's cache (per process with the
-default local-memory cache: a shared cache makes it global). Behind the reverse proxy the
-address is the one the proxy saw (``MACHI_PROXY_COUNT``, :mod:`machi.web.middleware`).
+:data:`~machi.counter.services.preapplications.ISSUE_LIMIT` codes in any hour, counted
+in the municipality's database by ``preapplication_create`` (so across every web worker
+and process). Behind the reverse proxy the address is the one the proxy saw
+(``MACHI_PROXY_COUNT``, :mod:`machi.web.middleware`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from typing import Any
 
 import segno
 from django import forms
-from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -50,6 +50,7 @@ from machi.counter.selectors.preapplications import (
 from machi.counter.services.preapplications import (
     MAX_PERSONS,
     PreApplicationError,
+    PreApplicationRateLimited,
     preapplication_canonical,
     preapplication_create,
 )
@@ -64,9 +65,6 @@ from machi.procedures.engine import (
 from machi.procedures.engine.navigator import PERSON_BOOLEANS
 from machi.procedures.selectors import catalogue_effective
 from machi.web.decorators import public_view
-
-ISSUE_LIMIT = 20  # codes per IP address per hour
-ISSUE_WINDOW = 60 * 60
 
 EVENTS = ("move_in", "move_out", "move_within", "birth", "death", "marriage", "divorce",
           "household_change")  # fmt: skip
@@ -485,16 +483,6 @@ def _result_context(navigator_input: dict[str, Any], catalogue: Catalogue) -> di
     }
 
 
-def _rate_limited(request: HttpRequest, lg_code: str) -> bool:
-    key = f"machi:preapply:{lg_code}:{request.META.get('REMOTE_ADDR', '')}"
-    cache.add(key, 0, ISSUE_WINDOW)
-    try:
-        return cache.incr(key) > ISSUE_LIMIT
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, ISSUE_WINDOW)
-        return False
-
-
 # --- views -------------------------------------------------------------------------------------
 
 
@@ -551,13 +539,15 @@ def _preapply(request: HttpRequest, lg_code: str) -> HttpResponse:
         **_result_context(canonical, catalogue),
     }
     if action == "issue":
-        if _rate_limited(request, lg_code):
+        try:
+            preapplication = preapplication_create(
+                navigator_input=canonical, client_address=request.META.get("REMOTE_ADDR", "")
+            )
+        except PreApplicationRateLimited:
             context["issue_error"] = (
                 "短い時間に多くの番号が発行されました。しばらくしてからもう一度お試しください。"
             )
             return render(request, "counter/preapply.html", context, status=429)
-        try:
-            preapplication = preapplication_create(navigator_input=canonical)
         except (NavigatorInputError, PreApplicationError) as error:
             context["issue_error"] = " ".join(getattr(error, "messages", [str(error)]))
             return render(request, "counter/preapply.html", context, status=400)
