@@ -215,6 +215,19 @@ MACHI_WEBHOOK_ALLOWED_NETWORKS = [
     if entry.strip()
 ]
 
+# The one mail sender (Django's mail backend to the configured SMTP server): account
+# notices to staff today. Without MACHI_EMAIL_HOST a demo (MACHI_DEBUG) prints mail on
+# the console; production sends to localhost:25 unless told otherwise.
+EMAIL_HOST = os.environ.get("MACHI_EMAIL_HOST") or "localhost"
+EMAIL_PORT = int(os.environ.get("MACHI_EMAIL_PORT") or 25)
+EMAIL_HOST_USER = os.environ.get("MACHI_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MACHI_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("MACHI_EMAIL_STARTTLS")
+EMAIL_TIMEOUT = 10  # seconds: a slow mail server must not hold a staff request for long
+DEFAULT_FROM_EMAIL = os.environ.get("MACHI_EMAIL_FROM") or "machi@localhost"
+if DEBUG and not os.environ.get("MACHI_EMAIL_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
 # How many reverse proxies in front of machi append to X-Forwarded-For: the client's
 # address (audit log, login lockouts, pre-application limit) is read from that header,
 # as the last proxy saw it. 0 = no proxy header is trusted (machi.web.middleware).
