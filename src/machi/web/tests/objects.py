@@ -15,11 +15,13 @@ from __future__ import annotations
 import datetime
 import functools
 import itertools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Model
+from django.urls import URLPattern, URLResolver, get_resolver
 
 from machi.tenancy.context import tenant_context
 
@@ -63,6 +65,44 @@ def navigator_input() -> dict[str, Any]:
         ],
         "answers": {"has_dog": True},
     }
+
+
+# --- the tenant routes, from the URL configuration -------------------------------------------
+
+
+def _walk(patterns, prefix=""):
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            yield from _walk(entry.url_patterns, route)
+        elif isinstance(entry, URLPattern):
+            yield route
+
+
+def tenant_routes() -> list[str]:
+    routes = sorted({r for r in _walk(get_resolver().url_patterns) if "lg_code" in r})
+    assert routes, "no tenant URL found"
+    return routes
+
+
+def has_id(route: str) -> bool:
+    return bool(re.search(r"<(?!(?:\w+:)?lg_code>)|\{(?!lg_code\})", route))
+
+
+def id_routes() -> list[str]:
+    return [route for route in tenant_routes() if has_id(route)]
+
+
+def url_of(route: str, lg_code: str, kwargs: dict | None = None) -> str:
+    """The route's URL at ``lg_code``; arguments from ``kwargs``, else ``1``."""
+    route = route.lstrip("^").rstrip("$")
+    url = re.sub(r"<(?:\w+:)?lg_code>|\{lg_code\}", lg_code, route)
+
+    def argument(match: re.Match) -> str:
+        return str((kwargs or {}).get(match["name"] or match["braced"], "1"))
+
+    url = re.sub(r"<(?:\w+:)?(?P<name>\w+)>|\{(?P<braced>\w+)\}", argument, url)
+    return "/" + url.replace("\\", "")
 
 
 def _taken(lg_code: str | None, model: type[Model], **lookup: Any) -> bool:
@@ -160,6 +200,14 @@ class World:
             municipality=Municipality.objects.get(lg_code=self.lg_code),
             memberships=[("shimin", "counter_clerk")],
         )
+
+    @functools.cached_property
+    def mfa_reset(self) -> Any:
+        """A pending request to reset the colleague's second factor (filed from the
+        operator's command line, so any administrator of the municipality may approve)."""
+        from machi.accounts.services import mfa_reset_request
+
+        return mfa_reset_request(staff=self.colleague, by=None)
 
     @functools.cached_property
     def ticket(self) -> Any:
@@ -347,6 +395,12 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/staff/<int:staff_id>/reset-password/": IdRoute(
         lambda w: {"staff_id": w.colleague.pk}, method="post"
+    ),
+    "<lg:lg_code>/staff/<int:staff_id>/mfa-reset/": IdRoute(
+        lambda w: {"staff_id": w.colleague.pk}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/staff/mfa-reset/<int:request_id>/approve/": IdRoute(
+        lambda w: {"request_id": w.mfa_reset.pk}, method="post", ok=(302,)
     ),
     "<lg:lg_code>/visits/<str:code>/": IdRoute(_visit, page=False),  # public: the resident's
     "<lg:lg_code>/visits/<str:code>/documents/": IdRoute(_visit),

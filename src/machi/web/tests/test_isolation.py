@@ -8,53 +8,17 @@ municipalities (``objects.ID_ROUTES``); a new id route without an entry there fa
 
 from __future__ import annotations
 
-import re
-
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver, resolve
+from django.urls import resolve
 
 from machi.accounts.roles import Role
 from machi.linkage.tests.receiver import Receiver
 from machi.linkage.webhooks import secret_generate
-from machi.web.tests.objects import ID_ROUTES, IdRoute, World
+from machi.web.tests.objects import ID_ROUTES, IdRoute, World, has_id, id_routes, tenant_routes
+from machi.web.tests.objects import url_of as _url
 
 pytestmark = pytest.mark.django_db(databases="__all__")
-
-
-def _walk(patterns, prefix=""):
-    for entry in patterns:
-        route = prefix + str(entry.pattern)
-        if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, route)
-        elif isinstance(entry, URLPattern):
-            yield route
-
-
-def tenant_routes() -> list[str]:
-    routes = sorted({r for r in _walk(get_resolver().url_patterns) if "lg_code" in r})
-    assert routes, "no tenant URL found"
-    return routes
-
-
-def has_id(route: str) -> bool:
-    return bool(re.search(r"<(?!(?:\w+:)?lg_code>)|\{(?!lg_code\})", route))
-
-
-def id_routes() -> list[str]:
-    return [route for route in tenant_routes() if has_id(route)]
-
-
-def _url(route: str, lg_code: str, kwargs: dict | None = None) -> str:
-    """The route's URL at ``lg_code``; arguments from ``kwargs``, else ``1``."""
-    route = route.lstrip("^").rstrip("$")
-    url = re.sub(r"<(?:\w+:)?lg_code>|\{lg_code\}", lg_code, route)
-
-    def argument(match: re.Match) -> str:
-        return str((kwargs or {}).get(match["name"] or match["braced"], "1"))
-
-    url = re.sub(r"<(?:\w+:)?(?P<name>\w+)>|\{(?P<braced>\w+)\}", argument, url)
-    return "/" + url.replace("\\", "")
 
 
 def _skip_public(url: str) -> None:
