@@ -25,6 +25,7 @@ class ProcedureOut(Schema):
     title: str
     department: str
     person: str | None
+    filer: str | None
     due: str | None
     reason: str
 

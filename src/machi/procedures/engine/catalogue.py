@@ -16,10 +16,13 @@ An entry::
     applies_to: each_subject           # newborn | each_subject | deceased | claimant |
                                        # custodial_parent | household (person null)
     condition: legal_age(person.birth_date, D) >= 65     # CEL, must give a bool
+    filer: householder                 # optional CEL: who files / receives when not the
+                                       # person (a person, a person id or null)
     due: "+14"                         # null | "D" | "+N" (N days, DOMAIN §3)
     forms: [kaigo_shikaku_shutoku_todoke]
     reason: 65歳以上（法定年齢 {legal_age}歳）の転入のため介護保険の資格を取得します
-    variants:                          # optional, per event: applies_to, condition, due, reason
+    variants:                          # optional, per event: applies_to, condition, filer,
+                                       # due, reason
       move_out: {due: null}
     bring: [介護保険受給資格証明書]      # optional: what the resident brings (持ち物)
     bring_from_abroad: [パスポート]      # optional: instead of bring for a move from abroad
@@ -104,13 +107,14 @@ _ANSWER_REF = re.compile(r"\banswers\s*\.\s*([A-Za-z_]\w*)|\banswers\s*\[\s*[\"'
 
 _TOP_KEYS = ("departments", "places", "closed_days", "procedures")
 _ENTRY_FIELDS = (
-    "code", "title", "department", "events", "applies_to", "condition", "due", "forms",
-    "reason", "variants", "bring", "bring_from_abroad",
+    "code", "title", "department", "events", "applies_to", "condition", "filer", "due",
+    "forms", "reason", "variants", "bring", "bring_from_abroad",
 )  # fmt: skip
-_VARIANT_FIELDS = frozenset({"applies_to", "condition", "due", "reason"})
+_VARIANT_FIELDS = frozenset({"applies_to", "condition", "filer", "due", "reason"})
 _REQUIRED = ("title", "department", "events", "applies_to", "reason")
 _DEFAULTS: dict[str, Any] = {
     "condition": "true",
+    "filer": None,
     "due": None,
     "forms": [],
     "variants": {},
@@ -142,6 +146,8 @@ class Rule:
     program: Any = field(repr=False, compare=False)
     always: bool = False  # the condition is literally `true`
     reason_fields: frozenset[str] = frozenset()
+    filer: str | None = None  # CEL: who files when not the person (DOMAIN §6)
+    filer_program: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -161,6 +167,7 @@ class Entry:
     source: str
     bring: tuple[str, ...] = ()  # what the resident brings (持ち物)
     bring_from_abroad: tuple[str, ...] | None = None  # instead of bring, from abroad
+    filer: str | None = None
 
     def what_to_bring(self, *, from_abroad: bool = False) -> tuple[str, ...]:
         """The 持ち物 of this procedure (``bring_from_abroad`` for a move from abroad
@@ -174,6 +181,7 @@ class Entry:
         base = {
             "applies_to": self.applies_to,
             "condition": self.condition,
+            "filer": self.filer,
             "due": self.due,
             "reason": self.reason,
         }
@@ -188,6 +196,8 @@ class Catalogue:
     closed_days: frozenset[datetime.date]
     answer_keys: frozenset[str]
     places: dict[str, str] = field(default_factory=dict)  # department code → its counter
+    #: The answers a ``filer`` reads: a person id (or null while not known), not a bool.
+    person_answer_keys: frozenset[str] = frozenset()
 
     @property
     def department_order(self) -> dict[str, int]:
@@ -405,17 +415,19 @@ def build_catalogue(default: dict[str, Any], override: dict[str, Any] | None = N
                 merged[code] = (label, fields)
 
     answer_keys = set(BASE_ANSWERS)
+    person_answer_keys: set[str] = set()
     entries: list[Entry] = []
     for label, raw in merged.values():
         entry = _entry(label, raw, departments, errors)
         if entry is not None:
             entries.append(entry)
-            for variant in (
-                entry.condition,
-                *(v.get("condition", "") for v in entry.variants.values()),
-            ):
-                for a, b in _ANSWER_REF.findall(variant or ""):
-                    answer_keys.add(a or b)
+            for name in ("condition", "filer"):
+                for spec in (entry.rule_for(event) for event in entry.events):
+                    text = spec.get(name)
+                    for a, b in _ANSWER_REF.findall(text if isinstance(text, str) else ""):
+                        answer_keys.add(a or b)
+                        if name == "filer":
+                            person_answer_keys.add(a or b)
     rules: dict[str, list[Rule]] = {event: [] for event in EVENT_LABELS}
     for entry in entries:
         for event in entry.events:
@@ -432,6 +444,7 @@ def build_catalogue(default: dict[str, Any], override: dict[str, Any] | None = N
         closed_days=closed_days,
         answer_keys=frozenset(answer_keys),
         places=places,
+        person_answer_keys=frozenset(person_answer_keys),
     )
     _trial_run(catalogue, errors)
     if errors:
@@ -535,6 +548,7 @@ def _entry(
         source=label,
         bring=bring,
         bring_from_abroad=bring_from_abroad,
+        filer=values["filer"],
     )
 
 
@@ -589,6 +603,16 @@ def _wrap(condition: str, applies_to: str) -> str:
     return f"subjects.map(person, ({condition}))"
 
 
+def _wrap_filer(filer: str, applies_to: str) -> str:
+    """The filer for each candidate, in the order of :func:`_wrap` (one value for a
+    household-level procedure)."""
+    if applies_to == "household":
+        return f"({filer})"
+    if applies_to == "claimant":
+        return f"[claimant].map(person, ({filer}))"
+    return f"subjects.map(person, ({filer}))"
+
+
 def _rule(entry: Entry, event: str, errors: list[str]) -> Rule | None:
     spec = entry.rule_for(event)
     where = f"{entry.source}" + (f": variants.{event}" if event in entry.variants else "")
@@ -618,6 +642,16 @@ def _rule(entry: Entry, event: str, errors: list[str]) -> Rule | None:
         compile_condition(condition)
     except CelCheckError as error:
         errors.append(f"{where}: condition: {error}")
+    filer = spec.get("filer")
+    if filer is not None:
+        if not isinstance(filer, str) or not filer.strip():
+            errors.append(f"{where}: filer: 届け出る人を CEL の式（例 householder）で書きます")
+            filer = None
+        else:
+            try:
+                compile_condition(filer)
+            except CelCheckError as error:
+                errors.append(f"{where}: filer: {error}")
     reason = spec["reason"]
     reason_fields: frozenset[str] = frozenset()
     if not isinstance(reason, str) or not reason.strip():
@@ -654,6 +688,8 @@ def _rule(entry: Entry, event: str, errors: list[str]) -> Rule | None:
         program=cel.compile(_wrap(condition, applies_to)),
         always=condition.strip() == "true",
         reason_fields=reason_fields,
+        filer=filer.strip() if filer else None,
+        filer_program=cel.compile(_wrap_filer(filer, applies_to)) if filer else None,
     )
 
 
@@ -664,19 +700,23 @@ def _trial_run(catalogue: Catalogue, errors: list[str]) -> None:
     """Run every condition on sample households: a condition that fails on a complete,
     valid input (a type error, a missing field, not a bool) is refused now rather than
     at the counter."""
-    from machi.procedures.engine.navigator import evaluate_rule, sample_inputs
+    from machi.procedures.engine.navigator import evaluate_filer, evaluate_rule, sample_inputs
 
-    failed: set[str] = set()
+    failed: set[tuple[str, str]] = set()
     for event, rules in catalogue.rules.items():
         for context in sample_inputs(catalogue, event):
             for rule in rules:
-                if rule.source in failed:
-                    continue
-                try:
-                    evaluate_rule(rule, context)
-                except Exception as error:
-                    failed.add(rule.source)
-                    errors.append(f"{rule.source}: condition: 評価できません（{event}）: {error}")
+                for name, evaluate in (("condition", evaluate_rule), ("filer", evaluate_filer)):
+                    if (rule.source, name) in failed:
+                        continue
+                    try:
+                        evaluate(rule, context)
+                    except Exception as error:
+                        failed.add((rule.source, name))
+                        message = str(error).removeprefix(f"{rule.source}: {name}: ")
+                        errors.append(
+                            f"{rule.source}: {name}: 評価できません（{event}）: {message}"
+                        )
 
 
 HELPER_NAMES = tuple(sorted(HELPERS))

@@ -91,6 +91,7 @@ VARIABLES = frozenset(
         "subjects",  # the persons the event is about
         "others",  # the persons who are not subjects
         "claimant",  # the child-allowance claimant (recipient, else householder) or null
+        "householder",  # the householder (世帯主) of the persons given, or null
         "event",  # the event: type, date, subjects (ids), from_abroad, to_abroad
         "answers",  # the answers to the counter's questions
         "D",  # the event date, "YYYY-MM-DD"

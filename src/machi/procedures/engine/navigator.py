@@ -3,7 +3,7 @@
 Input and output are those of DOMAIN.md §6::
 
     navigate({"event": {...}, "persons": [...], "answers": {...}}, catalogue)
-    → {"procedures": [{"code", "title", "department", "person", "due", "reason"}, …]}
+    → {"procedures": [{"code", "title", "department", "person", "filer", "due", "reason"}, …]}
 
 The input is validated first (every problem is reported, each naming its field);
 then one ``cel.Context`` is built for the request and each rule of the event's list
@@ -39,7 +39,7 @@ from machi.procedures.engine.catalogue import (
 from machi.procedures.engine.conditions import HELPERS
 from machi.procedures.engine.errors import NavigatorInputError, RuleEvaluationError
 
-__all__ = ["Prepared", "evaluate_rule", "navigate", "prepare", "sample_inputs"]
+__all__ = ["Prepared", "evaluate_filer", "evaluate_rule", "navigate", "prepare", "sample_inputs"]
 
 PERSON_BOOLEANS = (
     "householder", "receives_pension", "civil_servant", "my_number_card", "seal_registered",
@@ -235,7 +235,8 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
 
     # -- answers
     answers_raw = data.get("answers", {})
-    answers = dict.fromkeys(catalogue.answer_keys, False)
+    answers: dict[str, Any] = dict.fromkeys(catalogue.answer_keys, False)
+    answers.update(dict.fromkeys(catalogue.person_answer_keys))  # a person id, null: not known
     if answers_raw is None:
         answers_raw = {}
     if not isinstance(answers_raw, dict):
@@ -247,6 +248,11 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
             errors.append(f"answers.{key}: 未知の質問です（既知の質問: {known}）")
         elif value is None:
             continue
+        elif key in catalogue.person_answer_keys:
+            if not isinstance(value, str) or value not in order:
+                errors.append(f"answers.{key}: {value!r} は persons にいません（人の id です）")
+            else:
+                answers[key] = value
         elif not isinstance(value, bool | int | str) or isinstance(value, float):
             errors.append(f"answers.{key}: true / false（または数・文字列）で書いてください")
         else:
@@ -260,7 +266,8 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
     subjects.sort(key=lambda p: order[p["id"]])
     others = [p for p in persons if p["id"] not in subject_ids]
     recipient = next((p for p in persons if p["child_allowance_recipient"]), None)
-    claimant = recipient or next((p for p in persons if p["householder"]), None)
+    householder = next((p for p in persons if p["householder"]), None)
+    claimant = recipient or householder
     d_text = day.isoformat()
     variables = {
         "person": None,
@@ -268,6 +275,7 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
         "subjects": subjects,
         "others": others,
         "claimant": claimant,
+        "householder": householder,
         "event": {
             "type": event_type,
             "date": d_text,
@@ -331,6 +339,47 @@ def evaluate_rule(rule: Rule, prepared: Prepared) -> list[str | None]:
     return [pid for pid, fired in zip(prepared.subject_ids, result, strict=True) if fired]
 
 
+def _filer_id(value: Any, rule: Rule, prepared: Prepared) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dict):
+        value = value.get("id")
+    if isinstance(value, str) and value in prepared.order:
+        return value
+    raise RuleEvaluationError(
+        f"{rule.source}: filer: persons の人（またはその id、null）になりません（{value!r}）"
+    )
+
+
+def evaluate_filer(rule: Rule, prepared: Prepared) -> dict[str | None, str | None]:
+    """Who files ``rule``'s procedure, by candidate (the ids of :func:`evaluate_rule`'s
+    candidates; ``None`` for the household): a person id, or ``None`` when the person files
+    themselves, nobody is named or the answer naming them is not known yet."""
+    if rule.filer_program is None:
+        return {}
+    if rule.applies_to == "claimant" and prepared.claimant_id is None:
+        return {}
+    try:
+        result = rule.filer_program.execute(prepared.context)
+    except Exception as error:  # as in evaluate_rule
+        message = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if isinstance(error, KeyError):
+            message = f"項目 {error} がありません"
+        raise RuleEvaluationError(f"{rule.source}: filer: {message}") from None
+    if rule.applies_to == "household":
+        candidates: list[str | None] = [None]
+        result = [result]
+    elif rule.applies_to == "claimant":
+        candidates = [prepared.claimant_id]
+    else:
+        candidates = list(prepared.subject_ids)
+    filers: dict[str | None, str | None] = {}
+    for candidate, value in zip(candidates, result, strict=True):
+        filer = _filer_id(value, rule, prepared)
+        filers[candidate] = None if filer == candidate else filer
+    return filers
+
+
 class _Facts:
     """Per-person facts for the reason texts, computed on first use."""
 
@@ -383,6 +432,7 @@ def run(prepared: Prepared, catalogue: Catalogue) -> list[dict[str, Any]]:
                 prepared.date, rule.due, closed_days=catalogue.closed_days
             ).isoformat()
         due = dues[rule.due]
+        filers = evaluate_filer(rule, prepared)
         facts = _Facts(prepared, due, rule)
         for person in persons:
             key = (
@@ -398,6 +448,7 @@ def run(prepared: Prepared, catalogue: Catalogue) -> list[dict[str, Any]]:
                         "title": rule.title,
                         "department": rule.department,
                         "person": person,
+                        "filer": filers.get(person),
                         "due": due,
                         "reason": rule.reason.format_map(facts.values(person)),
                     },
@@ -443,6 +494,9 @@ def sample_inputs(catalogue: Catalogue, event: str) -> Iterable[Prepared]:
                 "to_abroad": flag,
             },
             "persons": persons,
-            "answers": dict.fromkeys(catalogue.answer_keys, flag),
+            "answers": {
+                **dict.fromkeys(catalogue.answer_keys, flag),
+                **dict.fromkeys(catalogue.person_answer_keys, "a2" if flag else None),
+            },
         }
         yield prepare(data, catalogue)

@@ -28,7 +28,7 @@ def test_navigator_is_public_and_answers_domain_json(client, municipality_a):
     body = response.json()
     assert list(body) == ["procedures"]
     assert all(
-        list(item) == ["code", "title", "department", "person", "due", "reason"]
+        list(item) == ["code", "title", "department", "person", "filer", "due", "reason"]
         for item in body["procedures"]
     )
     assert fired(body, "kaigo.enroll") == ["o"]

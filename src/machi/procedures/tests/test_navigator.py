@@ -31,7 +31,7 @@ def test_domain_example_output_is_exact():
     result = navigate(copy.deepcopy(DOMAIN_EXAMPLE))
     assert list(result) == ["procedures"]
     for item in result["procedures"]:
-        assert list(item) == ["code", "title", "department", "person", "due", "reason"]
+        assert list(item) == ["code", "title", "department", "person", "filer", "due", "reason"]
         assert item["reason"]
     assert [(p["code"], p["person"]) for p in result["procedures"]] == [
         ("juki.move_in", "p1"),
