@@ -14,13 +14,17 @@ import json
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
-from machi.procedures.engine import EVENT_LABELS, NavigatorInputError, RuleEvaluationError
+from machi.procedures.engine import NavigatorInputError, RuleEvaluationError
+from machi.procedures.engine.schema import input_json_schema
 from machi.procedures.selectors import navigator_run
 
 router = Router(tags=["procedures"])
 
 
 class ProcedureOut(Schema):
+    """One procedure for one person (``person`` null: the household); ``filer`` the
+    person who files or receives when not ``person``, else null."""
+
     code: str
     title: str
     department: str
@@ -39,25 +43,11 @@ class NavigatorError(Schema):
     errors: list[str]
 
 
-_INPUT_SCHEMA = {
-    "type": "object",
-    "required": ["event", "persons"],
-    "properties": {
-        "event": {
-            "type": "object",
-            "required": ["type", "date", "subjects"],
-            "properties": {
-                "type": {"type": "string", "enum": list(EVENT_LABELS)},
-                "date": {"type": "string", "format": "date"},
-                "subjects": {"type": "array", "items": {"type": "string"}},
-                "from_abroad": {"type": "boolean"},
-                "to_abroad": {"type": "boolean"},
-            },
-        },
-        "persons": {"type": "array", "items": {"type": "object"}},
-        "answers": {"type": "object"},
-    },
-}
+# The request schema is the engine's own input model (NavigatorIn): the types, the
+# enums and the minimum lengths the code enforces. The body is read here rather than by
+# ninja so that every refusal has the navigator's shape (detail + one line per field).
+_INPUT_SCHEMA = input_json_schema()
+_ERROR_REF = "#/components/schemas/NavigatorError"
 
 
 @router.post(
@@ -69,7 +59,13 @@ _INPUT_SCHEMA = {
         "requestBody": {
             "required": True,
             "content": {"application/json": {"schema": _INPUT_SCHEMA}},
-        }
+        },
+        # "422" as text too: the platform's generic 422 (a path parameter's) is added
+        # under that key and would otherwise stand for this endpoint's own refusal
+        "responses": {"422": {
+            "description": "the input is refused: every problem, each naming its field",
+            "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},
+        }},
     },
     summary="手続きナビゲーター",
 )  # fmt: skip
@@ -88,7 +84,7 @@ def navigator(request: HttpRequest, lg_code: str):
             return Status(403, {"detail": message, "errors": [message]})
     try:
         data = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         message = f"JSON として読めません: {error}"
         return Status(400, {"detail": message, "errors": [message]})
     try:

@@ -13,22 +13,14 @@ runs its compiled program once (the program filters the candidates itself).
 from __future__ import annotations
 
 import datetime
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 import cel
+from pydantic import ValidationError
 
-from machi.japanese import (
-    DateParseError,
-    age,
-    deadline,
-    eligible_child_until,
-    legal_age,
-    parse_date,
-    school_age,
-)
+from machi.japanese import age, deadline, eligible_child_until, legal_age, school_age
 from machi.procedures.engine.catalogue import (
     EVENT_LABELS,
     SCHOOL_AGE_LABELS,
@@ -38,6 +30,7 @@ from machi.procedures.engine.catalogue import (
 )
 from machi.procedures.engine.conditions import HELPERS
 from machi.procedures.engine.errors import NavigatorInputError, RuleEvaluationError
+from machi.procedures.engine.schema import NavigatorIn, input_errors
 
 __all__ = ["Prepared", "evaluate_filer", "evaluate_rule", "navigate", "prepare", "sample_inputs"]
 
@@ -49,10 +42,6 @@ PERSON_BOOLEANS = (
 PERSON_FIELDS = frozenset(
     {"id", "birth_date", "nationality", "insurance", "pension", *PERSON_BOOLEANS}
 )
-INSURANCE = ("kokuho", "employee", "kouki", "welfare", "none")
-PENSION = ("1", "2", "3")
-EVENT_FIELDS = frozenset({"type", "date", "subjects", "from_abroad", "to_abroad"})
-TOP_FIELDS = frozenset({"event", "persons", "answers"})
 
 
 @dataclass
@@ -69,180 +58,67 @@ class Prepared:
     context: cel.Context
 
 
-def _bool(value: Any, where: str, errors: list[str]) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    errors.append(f"{where}: true か false で書いてください（{value!r}）")
-    return False
-
-
-_ISO = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-
-def _fast_iso(value: str) -> datetime.date | None:
-    """The common case, a plain ISO date, without the full Japanese parser."""
-    if _ISO.match(value):
-        try:
-            return datetime.date.fromisoformat(value)
-        except ValueError:
-            return None  # e.g. 1991-02-30: parse_date decides (non-calendar)
-    return None
-
-
-def _event_date(value: Any, errors: list[str]) -> datetime.date | None:
-    if isinstance(value, str) and (fast := _fast_iso(value)) is not None:
-        return fast
-    if not isinstance(value, str):
-        errors.append("event.date: 日付（YYYY-MM-DD）が必要です")
-        return None
-    try:
-        parsed = parse_date(value)
-    except DateParseError as error:
-        errors.append(f"event.date: {error}")
-        return None
-    if parsed.unknown or parsed.non_calendar or parsed.lunisolar or parsed.approx is None:
-        errors.append(f"event.date: 年月日のそろった暦日で書いてください: {value!r}")
-        return None
-    return parsed.approx
-
-
-def _birth_date(value: Any, where: str, errors: list[str]) -> datetime.date | None:
-    if isinstance(value, str) and (fast := _fast_iso(value)) is not None:
-        return fast
-    if not isinstance(value, str):
-        errors.append(f"{where}: 生年月日（YYYY-MM-DD）が必要です")
-        return None
-    try:
-        parsed = parse_date(value)
-    except DateParseError as error:
-        errors.append(f"{where}: {error}")
-        return None
-    if parsed.approx is None:
-        errors.append(f"{where}: 年が不詳の生年月日では判定できません: {value!r}")
-        return None
-    return parsed.approx
-
-
 def prepare(data: Any, catalogue: Catalogue) -> Prepared:
     """Validate a navigator input (DOMAIN §6) and build its CEL context.
 
-    Raises :class:`NavigatorInputError` listing every problem, each naming its field.
+    The shape and the types are :class:`~.schema.NavigatorIn`'s; then what needs the
+    whole input or the catalogue (:func:`_cross_check`). Raises
+    :class:`NavigatorInputError` listing every problem, each naming its field.
     """
-    errors: list[str] = []
     if not isinstance(data, dict):
         raise NavigatorInputError("入力は event / persons / answers を持つ JSON オブジェクトです")
-    for key in sorted(set(data) - TOP_FIELDS, key=str):
-        errors.append(f"{key}: 未知の項目です（使える項目: event, persons, answers）")
+    try:
+        model = NavigatorIn.model_validate(data)
+    except ValidationError as error:
+        raise NavigatorInputError(input_errors(error) + _raw_subject_errors(data)) from None
+    answers = _cross_check(model, catalogue)
+    return _context(model, answers)
 
-    # -- event
-    event = data.get("event")
-    event_type: str | None = None
-    day: datetime.date | None = None
-    raw_subjects: list[Any] = []
-    from_abroad = to_abroad = False
-    if not isinstance(event, dict):
-        errors.append("event: 出来事（type, date, subjects）のオブジェクトが必要です")
-    else:
-        for key in sorted(set(event) - EVENT_FIELDS, key=str):
-            errors.append(
-                f"event.{key}: 未知の項目です（使える項目: {', '.join(sorted(EVENT_FIELDS))}）"
-            )
-        event_type = event.get("type")
-        if event_type not in EVENT_LABELS:
-            known = ", ".join(EVENT_LABELS)
-            shown = f'"{event_type}"' if isinstance(event_type, str) else repr(event_type)
-            errors.append(f"event.type: 未知の出来事 {shown}（既知の出来事: {known}）")
-            event_type = None
-        day = _event_date(event.get("date"), errors)
-        raw_subjects = event.get("subjects")
-        if not isinstance(raw_subjects, list) or not raw_subjects:
-            errors.append("event.subjects: 対象者の id のリストが必要です（1人以上）")
-            raw_subjects = []
-        from_abroad = _bool(event.get("from_abroad"), "event.from_abroad", errors)
-        to_abroad = _bool(event.get("to_abroad"), "event.to_abroad", errors)
 
-    # -- persons
-    raw_persons = data.get("persons")
-    persons: list[dict[str, Any]] = []
-    birth: dict[str, datetime.date] = {}
+def _raw_subject_errors(data: dict[str, Any]) -> list[str]:
+    """Subjects missing from the persons, found in an input refused for other reasons
+    too (every problem is reported at once)."""
+    event, persons = data.get("event"), data.get("persons")
+    if not isinstance(event, dict) or not isinstance(persons, list) or not persons:
+        return []
+    subjects = event.get("subjects")
+    ids = {p.get("id") for p in persons if isinstance(p, dict) and isinstance(p.get("id"), str)}
+    if not isinstance(subjects, list) or not ids:
+        return []
+    return [
+        f"event.subjects[{i}]: {sid!r} は persons にいません"
+        for i, sid in enumerate(subjects)
+        if isinstance(sid, str) and sid and sid not in ids
+    ]
+
+
+def _cross_check(model: NavigatorIn, catalogue: Catalogue) -> dict[str, Any]:
+    """Unique ids, subjects among the persons, no birth after the event, answers the
+    catalogue knows (a person answer names a person). Returns the answers with the
+    defaults (false; null for a person answer)."""
+    errors: list[str] = []
+    day = model.event.date
     order: dict[str, int] = {}
-    if not isinstance(raw_persons, list) or not raw_persons:
-        errors.append("persons: 世帯の人のリストが必要です（1人以上）")
-        raw_persons = []
-    for i, raw in enumerate(raw_persons):
-        where = f"persons[{i}]"
-        if not isinstance(raw, dict):
-            errors.append(f"{where}: 人はオブジェクトで書いてください")
-            continue
-        for key in sorted(set(raw) - PERSON_FIELDS, key=str):
-            errors.append(f"{where}.{key}: 未知の項目です")
-        pid = raw.get("id")
-        if not isinstance(pid, str) or not pid:
-            errors.append(f"{where}.id: 空でない文字列の id が必要です")
-            continue
-        if pid in order:
-            errors.append(f"{where}.id: id '{pid}' が重複しています")
-            continue
-        order[pid] = i
-        born = _birth_date(raw.get("birth_date"), f"{where}.birth_date", errors)
-        if born is not None and day is not None and born > day:
-            errors.append(
-                f"{where}.birth_date: 出来事の日（{day.isoformat()}）より後の日付です: "
-                f"{raw.get('birth_date')!r}"
-            )
-            born = None
-        insurance = raw.get("insurance")
-        if insurance not in INSURANCE:
-            errors.append(
-                f"{where}.insurance: {', '.join(INSURANCE)} のどれかで書いてください"
-                f"（{insurance!r}）"
-            )
-        pension = raw.get("pension")
-        if isinstance(pension, int) and not isinstance(pension, bool):
-            pension = str(pension)
-        if pension is not None and pension not in PENSION:
-            errors.append(
-                f'{where}.pension: "1"、"2"、"3" または null で書いてください（{pension!r}）'
-            )
-        nationality = raw.get("nationality")
-        if nationality is not None and not isinstance(nationality, str):
-            errors.append(f"{where}.nationality: 文字列で書いてください")
-            nationality = None
-        person: dict[str, Any] = {
-            "id": pid,
-            "birth_date": born.isoformat() if born else "",
-            "nationality": nationality or "",
-            "insurance": insurance,
-            "pension": pension,
-        }
-        for name in PERSON_BOOLEANS:
-            person[name] = _bool(raw.get(name), f"{where}.{name}", errors)
-        if born is not None:
-            birth[pid] = born
-        persons.append(person)
-
-    subject_ids: list[str] = []
-    for i, sid in enumerate(raw_subjects):
-        if not isinstance(sid, str) or sid not in order:
-            if order or not raw_persons:
-                errors.append(f"event.subjects[{i}]: {sid!r} は persons にいません")
-        elif sid in subject_ids:
-            errors.append(f"event.subjects[{i}]: {sid!r} が重複しています")
+    for i, person in enumerate(model.persons):
+        if person.id in order:
+            errors.append(f"persons[{i}].id: id '{person.id}' が重複しています")
         else:
-            subject_ids.append(sid)
-
-    # -- answers
-    answers_raw = data.get("answers", {})
+            order[person.id] = i
+        if person.birth_date > day:
+            errors.append(
+                f"persons[{i}].birth_date: 出来事の日（{day.isoformat()}）より後の日付です: "
+                f"'{person.birth_date.isoformat()}'"
+            )
+    seen: set[str] = set()
+    for i, sid in enumerate(model.event.subjects):
+        if sid not in order:
+            errors.append(f"event.subjects[{i}]: {sid!r} は persons にいません")
+        elif sid in seen:
+            errors.append(f"event.subjects[{i}]: {sid!r} が重複しています")
+        seen.add(sid)
     answers: dict[str, Any] = dict.fromkeys(catalogue.answer_keys, False)
     answers.update(dict.fromkeys(catalogue.person_answer_keys))  # a person id, null: not known
-    if answers_raw is None:
-        answers_raw = {}
-    if not isinstance(answers_raw, dict):
-        errors.append("answers: 質問への回答のオブジェクトで書いてください")
-        answers_raw = {}
-    for key, value in answers_raw.items():
+    for key, value in (model.answers or {}).items():
         if key not in catalogue.answer_keys:
             known = ", ".join(sorted(catalogue.answer_keys))
             errors.append(f"answers.{key}: 未知の質問です（既知の質問: {known}）")
@@ -253,17 +129,33 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
                 errors.append(f"answers.{key}: {value!r} は persons にいません（人の id です）")
             else:
                 answers[key] = value
-        elif not isinstance(value, bool | int | str) or isinstance(value, float):
-            errors.append(f"answers.{key}: true / false（または数・文字列）で書いてください")
         else:
             answers[key] = value
-
     if errors:
         raise NavigatorInputError(errors)
-    assert event_type is not None and day is not None
+    return answers
 
+
+def _context(model: NavigatorIn, answers: dict[str, Any]) -> Prepared:
+    day = model.event.date
+    persons: list[dict[str, Any]] = []
+    birth: dict[str, datetime.date] = {}
+    order: dict[str, int] = {}
+    for i, raw in enumerate(model.persons):
+        person: dict[str, Any] = {
+            "id": raw.id,
+            "birth_date": raw.birth_date.isoformat(),
+            "nationality": raw.nationality,
+            "insurance": raw.insurance,
+            "pension": raw.pension,
+        }
+        for name in PERSON_BOOLEANS:
+            person[name] = getattr(raw, name)
+        persons.append(person)
+        birth[raw.id] = raw.birth_date
+        order[raw.id] = i
+    subject_ids = set(model.event.subjects)
     subjects = [p for p in persons if p["id"] in subject_ids]
-    subjects.sort(key=lambda p: order[p["id"]])
     others = [p for p in persons if p["id"] not in subject_ids]
     recipient = next((p for p in persons if p["child_allowance_recipient"]), None)
     householder = next((p for p in persons if p["householder"]), None)
@@ -277,17 +169,17 @@ def prepare(data: Any, catalogue: Catalogue) -> Prepared:
         "claimant": claimant,
         "householder": householder,
         "event": {
-            "type": event_type,
+            "type": model.event.type,
             "date": d_text,
             "subjects": [p["id"] for p in subjects],
-            "from_abroad": from_abroad,
-            "to_abroad": to_abroad,
+            "from_abroad": model.event.from_abroad,
+            "to_abroad": model.event.to_abroad,
         },
         "answers": answers,
         "D": d_text,
     }
     return Prepared(
-        event_type=event_type,
+        event_type=model.event.type,
         date=day,
         persons=persons,
         birth=birth,

@@ -46,12 +46,12 @@ from machi.procedures.engine.catalogue import _ANSWER_REF, Catalogue, Rule, defa
 from machi.procedures.engine.conditions import _MACRO_BINDING, HELPERS
 from machi.procedures.engine.errors import NavigatorInputError
 from machi.procedures.engine.navigator import (
-    INSURANCE,
     PERSON_FIELDS,
     Prepared,
     _filer_id,
     prepare,
 )
+from machi.procedures.engine.schema import INSURANCE
 
 __all__ = ["QUESTION_FIELDS", "Relevance", "possible_values", "question_relevance"]
 
