@@ -277,7 +277,8 @@ def mfa_reset_request(
         raise ValidationError("基盤運用者の二要素認証は、この手続きでは再設定できません。")
     now = timezone.now()
     with transaction.atomic(using="default"):
-        Staff.objects.select_for_update().filter(pk=staff.pk).first()
+        # Serialises requests for one member (one open request at a time).
+        Staff.objects.select_for_update(of=("self",)).filter(pk=staff.pk).first()
         if MfaResetRequest.objects.filter(
             staff=staff, approved_at__isnull=True, expires_at__gt=now
         ).exists():
