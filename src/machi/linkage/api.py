@@ -12,11 +12,12 @@ import json
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from machi.accounts.roles import Role
 from machi.apiclients.auth import ApiClientBearer, StaffSession
 from machi.apiclients.models import Scope
+from machi.apierrors import ErrorOut
 from machi.audit.services import Terminal, audit_append
 from machi.linkage.selectors import (
     FEED_LIMIT_DEFAULT,
@@ -51,14 +52,12 @@ class FeedOut(Schema):
     has_more: bool
 
 
-class ErrorOut(Schema):
-    detail: str
-
-
 class FeedParams(Schema):
-    after: int = 0
+    # The cursor is a 64-bit sequence number: past that no database can compare it.
+    after: int = Field(0, le=2**63 - 1)
+    # limit and wait are checked by the selector (400 naming the bound, as documented).
     limit: int = FEED_LIMIT_DEFAULT
-    types: str = ""
+    types: str = Field("", max_length=1000, pattern=r"^[^\x00-\x1f\x7f]*$")
     wait: float = 0
 
 

@@ -18,11 +18,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Path, Query, Router, Schema, Status
 
 from machi.accounts.roles import Role
 from machi.apiclients.auth import ApiClientBearer, StaffSession, is_api_client
 from machi.apiclients.models import Scope
+from machi.apierrors import ErrorOut
 from machi.audit.services import AuditRecord, Terminal, audit_append_many
 from machi.registry import selectors
 from machi.registry.models import Resident
@@ -34,6 +35,13 @@ router = Router(tags=["registry"])
 WORKING_ROLES = (Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
 RESIDENTS_AUTH = [ApiClientBearer(Scope.RESIDENTS_READ), StaffSession(*WORKING_ROLES)]
 MY_NUMBER_PURPOSE = "API: residents:read:my_number"
+# More residents than any municipality has: a deeper offset is a mistake, and past
+# 2**63 the databases cannot even compare it.
+MAX_OFFSET = 10_000_000
+# Search terms are text a person types: no control characters (PostgreSQL refuses NUL).
+TEXT = r"^[^\x00-\x1f\x7f]*$"
+# As on the staff screens and in migrated data: half-width letters, digits and hyphens.
+ATENA_NUMBER = r"^[0-9A-Za-z-]{1,20}$"
 
 
 class DateOut(Schema):
@@ -63,13 +71,22 @@ class SearchOut(Schema):
 
 
 class SearchParams(Schema):
-    query: str = Field("", description="name in kanji or kana, whole or in part")
-    birth: str = Field("", description="date of birth, 西暦 or 和暦, may be partial")
-    postal_code: str = ""
-    number: str = Field("", description="atena number, household number or resident code")
+    query: str = Field(
+        "", max_length=200, pattern=TEXT, description="name in kanji or kana, whole or in part"
+    )
+    birth: str = Field(
+        "", max_length=50, pattern=TEXT, description="date of birth, 西暦 or 和暦, may be partial"
+    )
+    postal_code: str = Field("", max_length=10, pattern=TEXT)
+    number: str = Field(
+        "",
+        max_length=30,
+        pattern=TEXT,
+        description="atena number, household number or resident code",
+    )
     status: str = Field("all", pattern="^(all|resident)$")
     limit: int = Field(50, ge=1, le=selectors.MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class MemberOut(Schema):
@@ -131,10 +148,6 @@ class ResidentOut(Schema):
     my_number: str | None = Field(
         None, description="only with scope residents:read:my_number (key absent otherwise)"
     )
-
-
-class ErrorOut(Schema):
-    detail: str
 
 
 def _date(value: Any) -> dict[str, Any] | None:
@@ -249,7 +262,11 @@ def residents_search(request: HttpRequest, lg_code: str, params: Query[SearchPar
     exclude_unset=True,
     summary="住民記録の照会",
 )
-def resident_detail(request: HttpRequest, lg_code: str, atena_number: str):
+def resident_detail(
+    request: HttpRequest,
+    lg_code: str,
+    atena_number: str = Path(..., pattern=ATENA_NUMBER, description="宛名番号"),
+):
     """The current record, the household's members (atena numbers) and a summary of the
     history (kinds of change, dates, which items changed — no old values)."""
     actor = request.auth

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 
 from machi.tenancy.context import tenant_context
 from machi.tenancy.selectors import municipality_get
@@ -36,6 +36,12 @@ class TenantMiddleware:
         else:
             municipality = municipality_get(lg_code=match["lg_code"])
         if municipality is None:
+            if request.path_info.startswith("/api/"):
+                # API clients read JSON errors, not the staff 404 page.
+                message = f"自治体コード {match['lg_code']} の自治体はありません。"
+                return JsonResponse(
+                    {"detail": message}, status=404, json_dumps_params={"ensure_ascii": False}
+                )
             raise Http404("no such municipality")
         request.municipality = municipality
         with tenant_context(municipality.lg_code):
