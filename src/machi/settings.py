@@ -119,6 +119,7 @@ TEMPLATES = [
                 "machi.web.context_processors.csp_nonce",
                 "machi.web.context_processors.navigation",
             ],
+            "builtins": ["machi.web.templatetags.dates"],
         },
     },
 ]

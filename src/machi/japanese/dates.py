@@ -35,6 +35,7 @@ __all__ = [
     "JapaneseDate",
     "era_by_key",
     "era_of",
+    "format_date",
     "format_seireki",
     "format_wareki",
     "parse_date",
@@ -231,16 +232,6 @@ class JapaneseDate:
         return dataclasses.replace(self, text=text)
 
     # ------------------------------------------------------------ views
-
-    @property
-    def era_info(self) -> Era | None:
-        """The :class:`Era` of a 和暦 date, else ``None``."""
-        return None if self.era is None else _BY_KEY[self.era]
-
-    @property
-    def gregorian_year(self) -> int | None:
-        """The Gregorian year (naive for lunisolar dates), ``None`` if unknown."""
-        return None if self.approx is None else self.approx.year
 
     @property
     def is_exact(self) -> bool:
@@ -504,3 +495,68 @@ def format_seireki(value: datetime.date | JapaneseDate, *, style: SeirekiStyle =
     if style != "kanji":
         raise ValueError(f"unknown style {style!r}")
     return f"{year}年{_tail(jd.month, jd.day, jd.circa)}"
+
+
+_MONTHS_EN: Final = (
+    "Jan",
+    "Feb",
+    "Mar",
+    "Apr",
+    "May",
+    "Jun",
+    "Jul",
+    "Aug",
+    "Sep",
+    "Oct",
+    "Nov",
+    "Dec",
+)
+
+
+def format_date(
+    value: datetime.date | JapaneseDate | None,
+    *,
+    both: bool = False,
+    language: str = "ja",
+) -> str:
+    """The one display form of a date on every screen, PDF, public page and CSV.
+
+    Japanese: 和暦 (``令和8年12月1日``); with ``both`` the 西暦 follows in
+    brackets (``令和8年12月1日（2026年12月1日）``), for staff who need both.
+    English (``language`` starting with ``en``): ``1 Dec 2026``, incomplete
+    dates as ``Dec 1955`` / ``1955`` with ``c.`` for 頃 and ``unknown`` for
+    年月日不詳. A non-calendar or lunisolar register date is shown in 和暦
+    only, since no 西暦 day corresponds to it. ``None`` gives ``""``.
+
+    >>> day = datetime.date(2026, 12, 1)
+    >>> format_date(day), format_date(day, both=True), format_date(day, language="en")
+    ('令和8年12月1日', '令和8年12月1日（2026年12月1日）', '1 Dec 2026')
+    """
+    if value is None:
+        return ""
+    jd = _as_parts(value)
+    if language.lower().startswith("en"):
+        return _format_english(jd)
+    if jd.approx is not None and jd.approx < GREGORIAN_START and jd.era is None:
+        # Before 明治6年 a 西暦 date has no 和暦 reading (the calendar differed).
+        return format_seireki(jd, style="kanji")
+    wareki = format_wareki(jd)
+    if not both or jd.approx is None or jd.lunisolar or jd.non_calendar:
+        return wareki
+    return f"{wareki}（{format_seireki(jd, style='kanji')}）"
+
+
+def _format_english(jd: JapaneseDate) -> str:
+    if jd.approx is None:
+        return "unknown"
+    if jd.lunisolar or jd.non_calendar:
+        # The register text is the only faithful form of such a date.
+        return format_wareki(jd)
+    year = jd.approx.year
+    if jd.month is None:
+        out = str(year)
+    elif jd.day is None:
+        out = f"{_MONTHS_EN[jd.month - 1]} {year}"
+    else:
+        out = f"{jd.day} {_MONTHS_EN[jd.month - 1]} {year}"
+    return f"c. {out}" if jd.circa else out
