@@ -68,17 +68,35 @@ def _text(label: Any, *, required: bool = False, max_length: int = 100, **attrs:
     )
 
 
-def clean_calendar_date(text: str) -> str:
-    """A complete calendar date as typed (和暦 or 西暦); the text is kept as written."""
+def clean_calendar_date(text: str, *, label: str) -> str:
+    """A complete calendar date as typed (和暦 or 西暦); the text is kept as written.
+
+    Errors name the field (*label*) and say why, so a message read away from
+    its field (the error summary) still makes sense.
+    """
     try:
         date = parse_date(text)
     except DateParseError as error:
-        raise forms.ValidationError(str(error), code="date") from error
-    if date.unknown or date.non_calendar or date.approx is None or date.circa:
         raise forms.ValidationError(
-            _("「%(text)s」は暦にある年月日で入力してください。"),
+            "%(label)s: %(reason)s", code="date", params={"label": label, "reason": error.message}
+        ) from error
+    if date.non_calendar and date.approx is not None:
+        raise forms.ValidationError(
+            _("%(label)s: %(year)s年%(month)s月は%(last)s日までです（%(text)s）"),
             code="date",
-            params={"text": text},
+            params={
+                "label": label,
+                "year": date.approx.year,
+                "month": date.approx.month,
+                "last": date.approx.day,
+                "text": text,
+            },
+        )
+    if date.unknown or date.approx is None or date.circa:
+        raise forms.ValidationError(
+            _("%(label)s: 「%(text)s」は年月日のそろった日付で入力してください。"),
+            code="date",
+            params={"label": label, "text": text},
         )
     return text
 
@@ -111,7 +129,7 @@ class EventForm(forms.Form):
 
     def clean_date(self) -> str:
         text = self.cleaned_data["date"].strip()
-        return clean_calendar_date(text) if text else ""
+        return clean_calendar_date(text, label=str(self.fields["date"].label)) if text else ""
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -155,10 +173,15 @@ class NewcomerForm(forms.Form):
 
     def clean_birth_date(self) -> str:
         text = self.cleaned_data["birth_date"].strip()
+        label = str(self.fields["birth_date"].label)
         try:
             date = parse_date(text)
         except DateParseError as error:
-            raise forms.ValidationError(str(error), code="date") from error
+            raise forms.ValidationError(
+                "%(label)s: %(reason)s",
+                code="date",
+                params={"label": label, "reason": error.message},
+            ) from error
         if date.approx is None:
             raise forms.ValidationError(_("年が不詳の生年月日は受け付けられません。"))
         return text

@@ -86,7 +86,10 @@ ERAS: Final[tuple[Era, ...]] = (
 GREGORIAN_START: Final = datetime.date(1873, 1, 1)
 
 _BY_KEY: Final = {e.key: e for e in ERAS}
-_BY_NAME: Final = {e.name: e for e in ERAS} | {e.letter: e for e in ERAS}
+#: Also the one-kanji abbreviations written on forms (令8.12.1, 昭60年6月15日).
+_BY_NAME: Final = (
+    {e.name: e for e in ERAS} | {e.name[0]: e for e in ERAS} | {e.letter: e for e in ERAS}
+)
 
 
 def era_by_key(key: str) -> Era:
@@ -118,6 +121,8 @@ class DateParseError(ValueError):
 
     def __init__(self, message: str, *, reason: str, text: str) -> None:
         super().__init__(f"{message}: {text!r}")
+        #: The reason alone, for a form error that names its own field.
+        self.message = message
         self.reason = reason
         self.text = text
 
@@ -302,13 +307,42 @@ def _check_within_era(era: Era, g_year: int, month: int | None, day: int | None,
             else f"{era.name}{era.last_year}年{era.end.month}月{era.end.day}日"
         )
         raise DateParseError(
-            f"{era.name}の期間（{first}〜{last}）外の日付です", reason="era", text=text
+            _era_bound_message(era, known, low, first, last), reason="era", text=text
         )
+
+
+def _era_bound_message(
+    era: Era,
+    known: tuple[int, ...],
+    low: tuple[int, int, int],
+    first: str,
+    last: str,
+) -> str:
+    """Why a date is outside its era, and how it is written in the right one.
+
+    >>> _era_bound_message(ERAS[4], (2019, 4, 1), (2019, 5, 1), "令和元年5月1日", "")
+    '令和元年は5月1日からです（令和元年4月1日は平成31年4月1日）'
+    """
+    before = known < low[: len(known)]
+    if before and known[0] == era.start.year:
+        reason = f"{era.name}元年は{era.start.month}月{era.start.day}日からです"
+    elif before:
+        reason = f"{era.name}は{first}からです"
+    else:
+        reason = f"{era.name}は{last}までです"
+    if len(known) < 3:
+        return reason
+    day = datetime.date(*known)
+    if day < ERAS[0].start:
+        return reason
+    written_year = known[0] - era.first_year + 1
+    written = f"{era.name}{'元' if written_year == 1 else written_year}年{known[1]}月{known[2]}日"
+    return f"{reason}（{written}は{format_wareki(day)}）"
 
 
 # ---------------------------------------------------------------- parsing
 
-_ERA_NAMES = "明治|大正|昭和|平成|令和"
+_ERA_NAMES = "明治|大正|昭和|平成|令和|明|大|昭|平|令"
 _KANJI_FORM: Final = re.compile(
     rf"(?P<era>{_ERA_NAMES}|[MTSHR])?(?P<year>元|\d{{1,4}})年"
     r"(?:(?P<month>\d{1,2})月)?(?:(?P<day>\d{1,2})日)?"
