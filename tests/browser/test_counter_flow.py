@@ -95,22 +95,13 @@ def _procedure_rows(page: Page, title: str):
     )
 
 
-@pytest.fixture(scope="module")
-def downloaded_forms() -> dict:
-    """The PDFs test_move_in_at_the_counter downloaded: name -> path (and the visit code)."""
-    return {}
-
-
 def test_move_in_at_the_counter(
     signed_in_page,
     new_context,
     checks,
     department_user,
     base_url,
-    tmp_path_factory,
-    downloaded_forms,
 ):
-    tmp_path = tmp_path_factory.mktemp("counter-forms")
     # Sign everybody in first: a TOTP code is good once per user and time step, and
     # test_login_flow signs chiyoda-clerk and chiyoda-shimin in again later in the session
     # (the earlier their codes are spent here, the less it may have to wait for a new one).
@@ -251,10 +242,6 @@ def test_move_in_at_the_counter(
         assert body.startswith(b"%PDF-"), href
         name = href.rsplit("/", 1)[-1].removesuffix(".pdf")
         assert f'filename="{name}_{code}.pdf"' in response.headers["content-disposition"]
-        path = tmp_path / f"{name}.pdf"
-        path.write_bytes(body)
-        downloaded_forms[name] = path
-    downloaded_forms["visit code"] = code  # for test_forms_text
 
     # --- 4. the departments complete their tasks ------------------------------------------
     for department, (username, count) in TASKS.items():
@@ -294,17 +281,49 @@ def test_move_in_at_the_counter(
     checks.assert_clean()
 
 
-def test_forms_text(browser_name, downloaded_forms):
-    """The forms of the move in: the names as stored (髙), no My Number.
+@pytest.fixture(scope="module")
+def forms_visit(machi_server) -> str:
+    """The move in of NEWCOMERS confirmed at 千代田区 through the services (as the
+    intake's 確定 does), for the forms' text: its visit code."""
+    data = {
+        "event": {"type": "move_in", "date": "2026-04-03", "subjects": ["p0", "p1", "p2"]},
+        "persons": [
+            {"id": f"p{i}", "name": name, "kana": kana, "sex": "1" if sex == "男" else "2",
+             "birth_date": birth, "relationship": relationship, "insurance": insurance}
+            for i, (name, kana, sex, birth, relationship, insurance) in enumerate(NEWCOMERS)
+        ],
+        "address": {"postal_code": "100-0001", "prefecture": "東京都", "city": "千代田区",
+                    "machiaza": "千代田", "banchi": "1-1"},
+        "previous_address": "大阪府堺市堺区南瓦町3-1",
+    }  # fmt: skip
+    script = (
+        "import json\n"
+        "from machi.accounts.models import Staff\n"
+        "from machi.counter.services.intake import life_event_confirm\n"
+        "from machi.tenancy.context import tenant_context\n"
+        f"data = json.loads({json.dumps(data, ensure_ascii=False)!r})\n"
+        "clerk = Staff.objects.get(username='chiyoda-clerk')\n"
+        f"with tenant_context({CHIYODA!r}):\n"
+        "    print(life_event_confirm(data=data, actor=clerk).visit.public_code)\n"
+    )
+    return machi_server.machi("shell", "-c", script).strip().splitlines()[-1]
 
-    (``browser_name``: parametrized like the browser tests, pytest keeps it after
-    test_move_in_at_the_counter instead of moving it to the front of the session.)
-    """
+
+def test_forms_text(signed_in_page, forms_visit, tmp_path):
+    """The forms of the move in: the names as stored (髙), no My Number. The visit is
+    its own, so this test does not depend on how far another test got."""
     if shutil.which("pdftotext") is None:
         pytest.skip("pdftotext (poppler-utils) is not installed: the PDFs' text is not checked")
-    if "visit code" not in downloaded_forms:
-        pytest.skip("test_move_in_at_the_counter did not get as far as the forms")
-    code = downloaded_forms["visit code"]
+    code = forms_visit
+    clerk = signed_in_page("chiyoda-clerk")
+    downloaded_forms = {}
+    for name in DOCUMENTS:
+        response = clerk.request.get(f"{BASE}/visits/{code}/documents/{name}.pdf")
+        assert response.status == 200, (name, response.status)
+        path = tmp_path / f"{name}.pdf"
+        path.write_bytes(response.body())
+        downloaded_forms[name] = path
+    clerk.context.close()
     texts = {name: _flat(_pdf_text(downloaded_forms[name])) for name in DOCUMENTS}
     for name, text in texts.items():
         assert "髙橋一郎" in text, f"{name}: the householder's name (with 髙) is missing"
