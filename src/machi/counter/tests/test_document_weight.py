@@ -28,7 +28,7 @@ MAX_BYTES_PER_PAGE = 300 * 1024
 def _poppler(tool: str, pdf: bytes, tmp_path) -> str:
     path = tmp_path / "document.pdf"
     path.write_bytes(pdf)
-    result = subprocess.run(  # noqa: S603 — poppler's tool on our own file
+    result = subprocess.run(
         [tool, str(path)], capture_output=True, check=True, timeout=60, text=True
     )
     return result.stdout
