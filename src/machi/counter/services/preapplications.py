@@ -266,3 +266,29 @@ def preapplication_issues_prune(*, now: datetime.datetime | None = None) -> int:
         .delete()
     )
     return deleted
+
+
+def preapplications_retention_run(
+    *, actor: Any | None = None, terminal: Terminal | None = None
+) -> dict[str, int]:
+    """The municipality's pre-application retention, in one transaction: expired
+    pre-applications and the limit's old issue rows go. Audited as
+    ``preapplication.purged`` with the counts, also when nothing was due (the record
+    that the retention runs)."""
+    using = current_tenant_alias()
+    now = timezone.now()
+    with transaction.atomic(using=using):
+        counts = {
+            "preapplications": preapplication_purge_expired(before=now),
+            "issues": preapplication_issues_prune(now=now),
+        }
+        audit_append(
+            action="preapplication.purged",
+            actor=actor,
+            object_type="preapplication",
+            object_id="",
+            function="counter.preapplications_retention_run",
+            terminal=terminal,
+            detail={**counts, "valid_days": VALID_DAYS},
+        )
+    return counts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import hashlib
+import io
 import json
 import os
 import re
@@ -550,3 +551,89 @@ def test_the_limit_holds_across_processes(new_tenants):
     assert issue_from("198.51.100.20", FRESH) == "issued"
     with tenant_context(FRESH):
         assert PreApplicationIssue.objects.filter(client_hash=client_hash(address)).count() == 20
+
+
+# --- retention on the worker ----------------------------------------------------------------
+
+RETENTION_TASK = "machi.counter.tasks.counter_retention_task"
+
+
+@pytest.fixture
+def worker(monkeypatch):
+    """`machi db_worker --batch` in this process, with only the counter's periodic task
+    (it keeps the test's connections, which hold its transaction, and the test runner's
+    signal handlers)."""
+    from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    import machi.counter.tasks  # noqa: F401  (registers the task)
+    from machi.tenancy import periodic
+
+    monkeypatch.setattr(periodic, "_REGISTRY", {RETENTION_TASK: datetime.timedelta(hours=1)})
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
+    monkeypatch.setattr(db_worker.Worker, "configure_signals", lambda self: None)
+    return lambda: call_command(
+        "db_worker", "--batch", "--no-startup-delay", "--no-reload", "--verbosity", "0",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+
+
+def test_the_worker_purges_expired_pre_applications_every_hour(
+    municipality_a, municipality_b, worker, time_machine
+):
+    from django_tasks_db.models import DBTaskResult
+
+    time_machine.move_to(datetime.datetime(2026, 4, 1, 9, tzinfo=JST), tick=False)
+    old = create(A)
+    issue_from("203.0.113.7")  # a code and its issue row
+    time_machine.move_to(datetime.datetime(2026, 4, 20, 9, tzinfo=JST), tick=False)
+    recent = create(A)
+    in_b = create(B)
+    time_machine.move_to(datetime.datetime(2026, 5, 1, 9, 30, tzinfo=JST), tick=False)
+
+    worker()  # starts: the first run at once
+
+    with tenant_context(A):
+        assert set(PreApplication.objects.values_list("code", flat=True)) == {recent.code}
+        assert not PreApplication.objects.filter(code=old.code).exists()
+        assert PreApplicationIssue.objects.count() == 0
+        entry = AuditEntry.objects.get(action="preapplication.purged")
+        assert entry.detail == {"preapplications": 2, "issues": 1, "valid_days": 30}
+        assert entry.user_agent == "machi db_worker"
+    with tenant_context(B):
+        assert PreApplication.objects.filter(code=in_b.code).exists()
+        assert AuditEntry.objects.get(action="preapplication.purged").detail["preapplications"] == 0
+    ran = DBTaskResult.objects.get(task_path=RETENTION_TASK, status="SUCCESSFUL")
+    assert ran.return_value[A] == {"preapplications": 2, "issues": 1}
+    (following,) = DBTaskResult.objects.filter(task_path=RETENTION_TASK, status="READY")
+    assert following.run_after == datetime.datetime(2026, 5, 1, 10, 30, tzinfo=JST)
+
+    # an hour later the next run removes what expired meanwhile
+    time_machine.move_to(datetime.datetime(2026, 5, 20, 10, 31, tzinfo=JST), tick=False)
+    worker()
+    with tenant_context(A):
+        assert not PreApplication.objects.exists()
+        assert AuditEntry.objects.filter(action="preapplication.purged").count() == 2
+
+
+def test_one_unreachable_municipality_does_not_stop_the_others(
+    municipality_a, new_tenants, tmp_path, time_machine
+):
+    """A municipality whose database has no tables (restored wrongly, say): the run goes
+    on with the others and then fails, naming it."""
+    from machi.counter.tasks import counter_retention_task
+    from machi.tenancy.dbconfig import sqlite_url
+    from machi.tenancy.models import Municipality
+
+    new_tenants.append("131091")
+    Municipality.objects.create(
+        lg_code="131091", name="品川区", prefecture="東京都",
+        database_url=sqlite_url(tmp_path / "empty.sqlite3"),
+    )  # fmt: skip
+    time_machine.move_to(datetime.datetime(2026, 4, 1, 9, tzinfo=JST), tick=False)
+    create(A)
+    time_machine.move_to(datetime.datetime(2026, 5, 2, 9, tzinfo=JST), tick=False)
+    with pytest.raises(RuntimeError, match="131091"):
+        counter_retention_task.call()
+    with tenant_context(A):
+        assert not PreApplication.objects.exists()
