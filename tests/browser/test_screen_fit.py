@@ -124,16 +124,6 @@ def _fit(page: Page, where: str, size: tuple[int, int]) -> str | None:
     return None
 
 
-# Overflows this test found and the CSS does not fix yet (issue 12, item 6): the tables of
-# /admin/subscriptions/ and /audit/ at 1024×768, and step 4's procedure table at both
-# sizes. strict: once fixed, the xfail fails and must go.
-KNOWN_OVERFLOWS = pytest.mark.xfail(
-    reason="known overflows: subscriptions and audit tables, step-4 procedure table",
-    strict=True,
-)
-
-
-@KNOWN_OVERFLOWS
 def test_every_staff_page_fits_both_screens(signed_in_page, screen_world, checks):
     SCREENS.mkdir(parents=True, exist_ok=True)
     page = checks.watched(signed_in_page(USERNAME))
@@ -162,7 +152,6 @@ def test_every_staff_page_fits_both_screens(signed_in_page, screen_world, checks
     checks.assert_clean()
 
 
-@KNOWN_OVERFLOWS
 def test_the_intake_preview_fits_both_screens(signed_in_page, screen_world, checks):
     """Step 4's procedure table (long procedure names, persons, deadlines) wraps
     instead of widening the page."""
