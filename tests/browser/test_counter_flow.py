@@ -43,6 +43,8 @@ TASKS = {
     "kyoiku": (DEPARTMENT_USER, 1),  # 転入学の手続
 }
 TASK_TOTAL = sum(count for _, count in TASKS.values())
+# The registry change of the 確定 is the 転入届 itself: those tasks are created done.
+DONE_AT_COUNTER = {"shimin": 3}
 DOCUMENTS = {
     "jumin_idou_todoke",
     "kokuho_shikaku_shutoku_todoke",
@@ -191,6 +193,7 @@ def test_move_in_at_the_counter(
     expect(clerk.locator("#id_address-banchi")).to_be_focused()
     clerk.locator("#id_address-banchi").fill("1-1")
     clerk.locator("#id_address-previous_address").fill("大阪府堺市堺区南瓦町3-1")
+    clerk.get_by_label(f"{NEWCOMERS[0][0]}（世帯主）").check()  # the 届出人
     checks.check(clerk, "intake step 3 (questions, address filled from the postal code)")
     clerk.get_by_role("button", name="次へ（手続きを確認する）").click()
 
@@ -219,10 +222,8 @@ def test_move_in_at_the_counter(
     checks.check(clerk, "intake done page")
     documents_url = clerk.get_by_role("link", name="書類", exact=True).get_attribute("href")
     assert documents_url == f"{BASE}/visits/{code}/documents/"
-    # 番号札を完了にする → back at the console, nobody called any more.
-    clerk.get_by_role("button", name=f"番号札 {number}番を完了にする").click()
-    expect(clerk).to_have_url(f"{base_url}{BASE}/counter/call/")
-    expect(clerk.get_by_role("status").first).to_contain_text(f"{number}番を完了にしました。")
+    # the 確定 finished the ticket: back at the console, nobody called any more.
+    clerk.goto(f"{base_url}{BASE}/counter/call/")
     expect(clerk.locator(".console-idle")).to_have_text("呼出中の番号はありません。")
 
     # --- 3. the pre-filled forms ---------------------------------------------------------
@@ -249,9 +250,13 @@ def test_move_in_at_the_counter(
         staff.goto(f"{BASE}/counter/tasks/?department={department}")
         expect(staff.get_by_role("heading", level=1)).to_contain_text("担当課の手続き")
         rows = staff.locator("tr.task-row").filter(has_text="髙橋").filter(has_text="2026-04-03")
+        count -= DONE_AT_COUNTER.get(department, 0)
         expect(rows).to_have_count(count)
         if department in ("shimin", "hoken_nenkin"):
             checks.check(staff, f"tasks page ({department}, {username})")
+        if not count:
+            staff.context.close()
+            continue
         rows.first.get_by_role("button", name="担当する").click()  # htmx
         expect(staff.locator("#task-panel").get_by_role("status")).to_contain_text(
             "を担当しました。"
