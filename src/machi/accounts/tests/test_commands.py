@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import PASSWORD  # at import time: the browser conftest shadows it later
 from django.core.management import CommandError, call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -52,7 +53,6 @@ def test_staff_create_errors(args, message):
 
 
 def test_reset_password_command_prints_a_link_not_a_password(make_staff, municipality_a, capsys):
-    from conftest import PASSWORD
     from django.test import Client
 
     staff = make_staff(municipality_a, ("shimin", "counter_clerk"), username="forgetful")
