@@ -101,6 +101,7 @@ def test_move_between_the_demo_municipalities(
     for field, value in zip(("prefecture", "city", "machiaza", "banchi"), NEW_ADDRESS, strict=True):
         clerk.locator(f"#id_address-{field}").fill(value)
     expect(clerk.locator("#id_address-previous_address")).not_to_have_value("")
+    clerk.locator("#intake-notifier input[type=radio]").first.check()  # the 届出人: a mover
     checks.check(clerk, "intake step 3 (questions)")
     clerk.get_by_role("button", name="次へ（手続きを確認する）").click()
     expect(heading).to_have_text("4. 手続き一覧（確定前の確認）")
