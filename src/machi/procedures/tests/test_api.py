@@ -78,3 +78,35 @@ def test_openapi_documents_the_endpoint(client):
     schema = client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/{lg_code}/navigator"]["post"]
     assert "requestBody" in operation
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"event": {"type": {}, "date": "2000-01-01", "subjects": []}, "persons": [],
+          "answers": {}}, "event.type: "),
+        (S("move_in", [], [P("a")]), "event.subjects: "),
+        (S("move_in", ["a"], []), "persons: "),
+        (S("move_in", ["zz"], [P("a")]), "event.subjects[0]: "),
+        (S("move_in", ["a"], [P("a")], date="2026-13-01"), "event.date: "),
+        ({"event": [], "persons": "x"}, "event: "),
+    ],
+)  # fmt: skip
+def test_wrong_shapes_are_422_naming_the_field_never_500(client, municipality_a, body, field):
+    response = post(client, "131016", body)
+    assert response.status_code == 422
+    assert any(e.startswith(field) for e in response.json()["errors"]), response.json()
+
+
+def test_openapi_states_the_input_and_the_422(client):
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/{lg_code}/navigator"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["persons"]["minItems"] == 1
+    assert body["properties"]["event"]["properties"]["subjects"]["minItems"] == 1
+    assert (
+        "NavigatorError"
+        in operation["responses"]["422"]["content"]["application/json"]["schema"]["$ref"]
+    )
+    procedure = schema["components"]["schemas"]["ProcedureOut"]
+    assert "filer" in procedure["properties"]
