@@ -146,6 +146,7 @@ def during(monkeypatch):
     return seen
 
 
+@pytest.mark.sqlite_only
 def test_initial_import_uses_a_rollback_journal_then_wal_again(
     fresh, municipality_a, forked, during
 ):
@@ -162,6 +163,7 @@ def test_initial_import_uses_a_rollback_journal_then_wal_again(
     assert history(fresh) == history("131016")
 
 
+@pytest.mark.sqlite_only
 def test_a_rejected_initial_import_leaves_nothing_and_wal_again(fresh, forked):
     rows = many(40)
     rows[30]["性別"] = "x"
@@ -173,6 +175,7 @@ def test_a_rejected_initial_import_leaves_nothing_and_wal_again(fresh, forked):
         assert ResidentKey.objects.count() == 0
 
 
+@pytest.mark.sqlite_only
 def test_an_initial_import_while_another_connection_reads_keeps_the_wal(fresh, during):
     with tenant_context(fresh) as alias:
         path = connections[alias].settings_dict["NAME"]
