@@ -33,6 +33,7 @@ __all__ = [
     "DateParseError",
     "Era",
     "JapaneseDate",
+    "canonical_date",
     "era_by_key",
     "era_of",
     "format_date",
@@ -433,6 +434,45 @@ def parse_date(text: str) -> JapaneseDate:
         reason="format",
         text=text,
     )
+
+
+def canonical_date(value: JapaneseDate | datetime.date) -> JapaneseDate:
+    """*value* written the one way the office writes it, for a date staff typed.
+
+    The ``text`` becomes the 和暦 of :func:`format_wareki` (``R8.12.1`` →
+    ``令和8年12月1日``, ``s30.5`` → ``昭和30年5月日不詳``, ``1991-02-30`` →
+    ``平成3年2月30日``) and the parts are read back from it, so text and parts agree.
+    Two cases keep their 西暦 in the kanji form, because a 和暦 would state more than
+    was typed: a 西暦 day before 明治6年 (no 和暦 reading), and an incomplete 西暦 date
+    whose possible days span two eras (``1989年月日不詳`` is not ``昭和64年月日不詳``).
+    Records imported as written (外字, lunisolar 明治) do not go through this.
+
+    >>> canonical_date(parse_date("R8.12.1")).text
+    '令和8年12月1日'
+    >>> canonical_date(parse_date("2019年月日不詳")).text
+    '2019年月日不詳'
+    """
+    jd = JapaneseDate.from_date(value) if isinstance(value, datetime.date) else value
+    if jd.era is None and jd.approx is not None and not _one_era(jd):
+        if jd.approx.year < 1000:
+            return jd  # 西暦 without an era must have 4 digits to be read back
+        return parse_date(format_seireki(jd, style="kanji"))
+    return parse_date(format_wareki(jd))
+
+
+def _one_era(jd: JapaneseDate) -> bool:
+    """Whether every day a 西暦 date may stand for lies in one era (from 明治6年)."""
+    assert jd.approx is not None and jd.year is not None
+    first = jd.approx
+    if first < GREGORIAN_START:
+        return False
+    if jd.month is None:
+        last = datetime.date(jd.year, 12, 31)
+    elif jd.day is None:
+        last = datetime.date(jd.year, jd.month, _month_length(jd.year, jd.month))
+    else:
+        return True
+    return era_of(first) == era_of(last) or era_of(first).contains(last)
 
 
 # ---------------------------------------------------------------- formatting
