@@ -1,6 +1,7 @@
 """HTML → PDF with WeasyPrint, offline: the fonts are the system's Noto CJK (CSS
-``font-family: "Noto Sans CJK JP"`` / ``"Noto Serif CJK JP"``, found by fontconfig), the
-styles are inline in the template, the QR code is inline SVG.
+``font-family: "Noto Sans CJK JP"``, found by fontconfig), the styles are
+``forms.css`` (with ``ua.css`` in place of WeasyPrint's user-agent stylesheet), parsed
+once per thread, and the QR code is inline SVG.
 
 Nothing is fetched from the network: :class:`LocalOnlyURLFetcher` refuses every URL
 that is not a ``data:`` URL or a file inside this package (WeasyPrint then leaves the
@@ -19,7 +20,7 @@ from urllib.parse import unquote, urlsplit
 import segno
 from django.template.loader import render_to_string
 from django.utils import translation
-from weasyprint import HTML
+from weasyprint import CSS, HTML
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import URLFetcher
 
@@ -65,25 +66,49 @@ class LocalOnlyURLFetcher(URLFetcher):
         return super().fetch(url, headers)
 
 
-# One per thread (Pango's font map is not thread-safe; runserver serves in threads):
-# building a FontConfiguration took a third of a form's render time. The documents
-# declare no @font-face, so what it caches is the system's fonts, the same for every
-# municipality.
-_fonts = threading.local()
+# One set per thread (Pango's font map is not thread-safe; runserver serves in threads):
+# building a FontConfiguration took a third of a form's render time, parsing the
+# stylesheet another 10 ms. The documents declare no @font-face, so what the font
+# configuration caches is the system's fonts, the same for every municipality.
+_local = threading.local()
 
 
-def _font_config() -> FontConfiguration:
-    if not hasattr(_fonts, "config"):
-        _fonts.config = FontConfiguration()
-    return _fonts.config
+class _Styles:
+    def __init__(self) -> None:
+        self.fonts = FontConfiguration()
+        self.ua = CSS(filename=str(PACKAGE_DIR / "ua.css"), font_config=self.fonts)
+        self.forms = CSS(filename=str(PACKAGE_DIR / "forms.css"), font_config=self.fonts)
+
+
+def _styles() -> _Styles:
+    styles = getattr(_local, "styles", None)
+    if styles is None:
+        styles = _local.styles = _Styles()
+    return styles
+
+
+class _FormHTML(HTML):
+    """A document styled by ``ua.css`` instead of WeasyPrint's full user-agent sheet."""
+
+    def __init__(self, *, ua: CSS, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self._ua = ua
+
+    def _ua_stylesheets(self, forms: bool = False) -> list[CSS]:
+        return [self._ua]
 
 
 def html_to_pdf(html: str) -> bytes:
-    """Render ``html`` (A4 styles in the document) to PDF bytes, offline."""
-    document = HTML(
-        string=html, base_url=PACKAGE_DIR.as_uri() + "/", url_fetcher=LocalOnlyURLFetcher()
+    """Render ``html`` (a document template's output) to PDF bytes, offline, with the
+    documents' stylesheet (styles inside ``html`` apply after it)."""
+    styles = _styles()
+    document = _FormHTML(
+        string=html,
+        base_url=PACKAGE_DIR.as_uri() + "/",
+        url_fetcher=LocalOnlyURLFetcher(),
+        ua=styles.ua,
     )
-    return document.write_pdf(font_config=_font_config())
+    return document.write_pdf(stylesheets=[styles.forms], font_config=styles.fonts)
 
 
 def qr_svg(url: str, *, title: str) -> str:
