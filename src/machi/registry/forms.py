@@ -1,7 +1,8 @@
 """Forms of the registry staff screens: the search and the change filings.
 
-Dates are typed as written (和暦 or 西暦) and parsed with ``machi.japanese.parse_date``;
-its message is shown next to the field.
+Dates are typed in any usual form (和暦 or 西暦) and parsed with ``machi.japanese.parse_date``;
+its message, naming the field, is shown next to it. A date cleans to its canonical form
+(:func:`machi.japanese.dates.canonical_date`): the record keeps the date, not the keystrokes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from machi.japanese import DateParseError, JapaneseDate, parse_date
+from machi.japanese.dates import canonical_date
 from machi.registry.selectors import SearchError, birth_range
 
 DATE_HELP = _("和暦・西暦のどちらでも（例: 令和8年4月1日、R8.4.1、2026-04-01）")
@@ -47,19 +49,40 @@ class JapaneseDateFormField(forms.CharField):
         text = super().clean(value)
         if not text:
             return None
+        # The message names the field: the error summary shows it away from its field.
+        label = str(self.label or "")
         try:
             date = parse_date(text)
         except DateParseError as error:
-            raise forms.ValidationError(str(error), code="date") from error
-        if date.non_calendar:
             raise forms.ValidationError(
-                _("「%(text)s」は暦にない日付です。"), code="date", params={"text": text}
+                "%(label)s: %(reason)s",
+                code="date",
+                params={"label": label, "reason": error.message},
+            ) from error
+        if date.non_calendar:
+            assert date.approx is not None
+            raise forms.ValidationError(
+                _(
+                    "%(label)s: 「%(text)s」は暦にない日付です"
+                    "（%(year)s年%(month)s月は%(last)s日まで）。"
+                ),
+                code="date",
+                params={
+                    "label": label,
+                    "text": text,
+                    "year": date.approx.year,
+                    "month": date.approx.month,
+                    "last": date.approx.day,
+                },
             )
         if date.unknown and not self.allow_unknown:
             raise forms.ValidationError(
-                _("「%(text)s」は年月日がそろっていません。"), code="date", params={"text": text}
+                _("%(label)s: 「%(text)s」は年月日がそろっていません。"),
+                code="date",
+                params={"label": label, "text": text},
             )
-        return date
+        # Stored as the office writes it (R8.4.1 → 令和8年4月1日), not as keyed in.
+        return canonical_date(date)
 
 
 class CalendarDateFormField(JapaneseDateFormField):

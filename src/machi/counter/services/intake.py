@@ -20,13 +20,16 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from pydantic_core import PydanticCustomError
 
 from machi.audit.services import Terminal
 from machi.counter.models import Ticket, Visit
 from machi.counter.services.visits import tasks_create, tasks_prepare, visit_open
-from machi.japanese import DateParseError, parse_date
+from machi.japanese import JapaneseDate, parse_date
+from machi.japanese.dates import canonical_date
 from machi.procedures.engine import navigate
 from machi.procedures.engine.errors import NavigatorInputError
+from machi.procedures.engine.schema import parse_birth_date, parse_event_date
 from machi.procedures.selectors import catalogue_effective
 from machi.registry import services as registry
 from machi.registry.models import Household, Resident, Status
@@ -82,6 +85,7 @@ class _Person:
     pid: str
     data: dict[str, Any]
     resident: Resident | None = None  # existing resident
+    birth: JapaneseDate | None = None  # a new person's date of birth, canonical
 
 
 def _insurance_of(resident: Resident) -> str | None:
@@ -98,7 +102,15 @@ def _navigator_person(person: _Person, errors: list[str], where: str) -> dict[st
     resident = person.resident
     if resident is not None:
         born = resident.birth_date
-        entry["birth_date"] = born.approx.isoformat() if born.approx else born.text
+        if born.approx is None:
+            # 年月日不詳: no age can be worked out, and the input holds dates, never text.
+            errors.append(
+                f"{where}.birth_date: 住民記録の生年月日が年月日不詳のため、年齢で決まる"
+                f"手続きを判定できません（宛名番号 {resident.atena_number}）"
+            )
+        else:
+            # A 不詳 or non-calendar date counts as its approximate day (DOMAIN §3).
+            entry["birth_date"] = born.approx.isoformat()
         entry["householder"] = resident.relationship == HOUSEHOLDER
         entry["nationality"] = (
             "JP" if resident.resident_type == "1" else (resident.nationality or "XX")
@@ -109,7 +121,8 @@ def _navigator_person(person: _Person, errors: list[str], where: str) -> dict[st
             "child_allowance_recipient", resident.child_allowance
         )
     else:
-        entry["birth_date"] = data.get("birth_date")
+        if person.birth is not None:
+            entry["birth_date"] = person.birth.approx.isoformat()
         entry["householder"] = data.get("relationship") == HOUSEHOLDER
         entry["nationality"] = data.get("nationality") or "JP"
         entry["insurance"] = data.get("insurance")
@@ -160,10 +173,33 @@ def _parse(data: Any) -> tuple[dict[str, Any], list[_Person], list[str]]:
             for name in NEW_PERSON_REQUIRED:
                 if not str(raw.get(name, "")).strip():
                     errors.append(f"{where}.{name}: 新しく記録する人には必須です")
+            if str(raw.get("birth_date", "")).strip():
+                person.birth = _birth_date(raw["birth_date"], errors, where)
             if raw.get("relationship") and (problem := relationship_problem(raw["relationship"])):
                 errors.append(f"{where}.relationship: {problem}")
         persons.append(person)
     return event, persons, errors
+
+
+def _birth_date(value: Any, errors: list[str], where: str) -> JapaneseDate | None:
+    """A new person's date of birth, checked by the navigator's own parser (its
+    message, naming the field), kept for the registry in the canonical 和暦."""
+    try:
+        parse_birth_date(value)
+    except PydanticCustomError as error:
+        errors.append(f"{where}.birth_date: {error.message()}")
+        return None
+    return canonical_date(parse_date(value))
+
+
+def _event_date(event: dict[str, Any], errors: list[str]) -> JapaneseDate | None:
+    """The event's day, checked by the navigator's own parser (one message)."""
+    try:
+        day = parse_event_date(event.get("date"))
+    except PydanticCustomError as error:
+        errors.append(f"event.date: {error.message()}")
+        return None
+    return canonical_date(day)
 
 
 def _new_person(person: _Person) -> registry.Person:
@@ -173,7 +209,7 @@ def _new_person(person: _Person) -> registry.Person:
         name=data["name"],
         kana=data.get("kana", ""),
         sex=str(data["sex"]),
-        birth_date=data["birth_date"],
+        birth_date=person.birth,
         relationship=data["relationship"],
         resident_type="2" if foreign else "1",
         nationality=data.get("nationality_name") or (data.get("nationality") if foreign else ""),
@@ -253,7 +289,7 @@ def _notifier(data: dict[str, Any], persons: list[_Person], errors: list[str]) -
 class _Prepared:
     event: dict[str, Any]
     persons: list[_Person]
-    event_date: Any
+    event_date: JapaneseDate
     navigator_input: dict[str, Any]
     procedures: list[dict[str, Any]]
     catalogue: Any = None  # the catalogue the navigator ran on (its forms go on the tasks)
@@ -264,13 +300,7 @@ def _prepare(data: Any) -> _Prepared:
     """Parse the filing, build the navigator input from the registry and the answers,
     and run the navigator. Reads only. Raises IntakeError naming every problem."""
     event, persons, errors = _parse(data)
-    try:
-        event_date = parse_date(str(event.get("date", "")))
-    except DateParseError as error:
-        errors.append(f"event.date: {error}")
-        event_date = None
-    if event_date is not None and (event_date.unknown or event_date.non_calendar):
-        errors.append("event.date: 異動日は暦にある日付で入力してください")
+    event_date = _event_date(event, errors)
     navigator_input = {
         "event": {k: v for k, v in event.items() if k in {"type", "date", "subjects",
                                                            "from_abroad", "to_abroad"}},
@@ -279,11 +309,12 @@ def _prepare(data: Any) -> _Prepared:
         ],
         "answers": data.get("answers") or {},
     }  # fmt: skip
-    if event_date is not None and event_date.approx:
+    if event_date is not None:
         navigator_input["event"]["date"] = event_date.approx.isoformat()
     notifier = _notifier(data, persons, errors)
     if errors:
         raise IntakeError(errors)
+    assert event_date is not None  # else an error above
     try:
         catalogue = catalogue_effective().catalogue
         procedures = navigate(navigator_input, catalogue)["procedures"]
