@@ -17,6 +17,8 @@ import re
 import unicodedata
 from typing import Final
 
+import jaconv
+
 from machi.japanese.variants import load_variant_table
 
 __all__ = [
@@ -90,11 +92,6 @@ def kanji_key(name: str) -> str:
 
 # ---------------------------------------------------------------- kana key
 
-_HIRA_TO_KATA: Final = {c: c + 0x60 for c in range(0x3041, 0x3097)} | {
-    0x309D: 0x30FD,
-    0x309E: 0x30FE,
-}
-
 _DASHES: Final = "―－‐-ｰ‑–—"  # the list of DOMAIN.md §4
 
 _SMALL_TO_LARGE: Final = dict(
@@ -114,8 +111,8 @@ _VOICED_TO_PLAIN: Final = dict(
 
 
 def _kana_step1() -> dict[str, str]:
-    """Steps 2–4: hiragana → katakana, drop spaces ・＝=, dashes → ー."""
-    table: dict[str, str] = {chr(k): chr(v) for k, v in _HIRA_TO_KATA.items()}
+    """Steps 3–4 (hiragana → katakana is jaconv's): drop spaces ・＝=, dashes → ー."""
+    table: dict[str, str] = {}
     for char in _SPACES | set("・＝=゠"):
         table[char] = ""
     for char in _DASHES:
@@ -194,8 +191,8 @@ def kana_key(kana: str) -> str:
     """
     if "\u309b" in kana or "\u309c" in kana:
         kana = kana.translate(_SPACING_MARKS)  # ゛゜ typed as separate characters
-    text = _normalize("NFKC", kana)
-    if "ヴ" in text or "ゔ" in text:
+    text = jaconv.hira2kata(_normalize("NFKC", kana))
+    if "ヴ" in text:
         text = _VU.sub(lambda m: _VU_MAP[m.group(1)], text.translate(_T1))
         text = text.translate(_T2)
     else:
@@ -208,8 +205,10 @@ def kana_key(kana: str) -> str:
 
 # ---------------------------------------------------------------- フリガナ storage
 
-_HALFWIDTH_RUN: Final = re.compile("[\uff61-\uff9f]+")
-_STORE_TABLE: Final = str.maketrans({**_HIRA_TO_KATA, 0x20: 0x3000})
+# jaconv joins a half-width kana and its voicing mark only where its table has the
+# full-width kana: the marks (ﾜﾞ → ヷ, ｦﾞ → ヺ, a lone ﾞ → U+3099) go to NFKC first.
+_HALFWIDTH_MARK: Final = re.compile("[\uff61-\uff9d]?[\uff9e\uff9f]")
+_SPACE_TO_IDEOGRAPHIC: Final = str.maketrans({0x20: 0x3000})
 
 
 def to_katakana_fullwidth(kana: str) -> str:
@@ -222,5 +221,7 @@ def to_katakana_fullwidth(kana: str) -> str:
     >>> to_katakana_fullwidth("さいとう　ﾏｻｷ")
     'サイトウ\u3000マサキ'
     """
-    kana = _HALFWIDTH_RUN.sub(lambda m: _normalize("NFKC", m.group()), kana)
-    return kana.translate(_STORE_TABLE)
+    if "\uff9e" in kana or "\uff9f" in kana:
+        kana = _HALFWIDTH_MARK.sub(lambda m: _normalize("NFKC", m.group()), kana)
+    kana = jaconv.h2z(kana, kana=True, ascii=False, digit=False)
+    return jaconv.hira2kata(kana).translate(_SPACE_TO_IDEOGRAPHIC)

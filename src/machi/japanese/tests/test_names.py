@@ -186,6 +186,25 @@ def test_to_katakana_fullwidth() -> None:
     assert to_katakana_fullwidth("じょう") == "ジョウ"
     # other text is left alone
     assert to_katakana_fullwidth(YOSHI + "田" + IVS) == YOSHI + "田" + IVS
+    assert to_katakana_fullwidth("ＡＢ１２ abc") == "ＡＢ１２\u3000abc"
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        # half-width kana with a voicing mark that jaconv's table lacks: one character
+        ("ﾜﾞｲﾝ", "\u30f7イン"),
+        ("ｦﾞ", "\u30fa"),
+        ("ｳﾞｧｲｵﾘﾝ", "ヴァイオリン"),
+        ("ﾊﾟﾋﾟﾌﾟ", "パピプ"),
+        # the iteration marks and the small ka/ke of hiragana
+        ("すゝき", "スヽキ"),
+        ("ゕゖ", "ヵヶ"),
+        ("ｰ･", "ー・"),
+    ],
+)
+def test_to_katakana_fullwidth_edge_forms(typed: str, stored: str) -> None:
+    assert to_katakana_fullwidth(typed) == stored
 
 
 def test_master_text_survives() -> None:
