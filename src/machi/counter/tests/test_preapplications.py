@@ -307,6 +307,70 @@ def test_no_personal_data_beyond_the_navigator_input(municipality_a):
         create(data=data)
 
 
+@pytest.mark.parametrize(
+    "answer", [1, 0, 1.5, "true", "はい", [True], {"yes": True}, "x"], ids=repr
+)
+def test_answers_are_true_or_false_only(municipality_a, answer):
+    data = navigator_input()
+    data["answers"] = {"has_dog": answer}
+    with tenant_context(A):
+        before = PreApplication.objects.count()
+        with pytest.raises(NavigatorInputError) as info:
+            preapplication_create(navigator_input=data)
+        assert PreApplication.objects.count() == before
+    assert info.value.errors == ["answers.has_dog: はい・いいえ（true / false）で答えてください"]
+
+
+def test_a_person_answer_is_not_kept_either(municipality_a):
+    # 葬祭費's funeral_host names a person: the counter asks it, a pre-application does not
+    data = navigator_input(type="death", subjects=["x"])
+    data["answers"] = {"funeral_host": "y", "owns_real_estate": True}
+    with pytest.raises(NavigatorInputError, match=r"answers\.funeral_host: はい・いいえ"):
+        create(data=data)
+    data["answers"] = {"funeral_host": None, "owns_real_estate": True}
+    assert create(data=data).navigator_input["answers"] == {"owns_real_estate": True}
+
+
+def test_person_flags_are_true_or_false_only(municipality_a):
+    data = navigator_input()
+    data["persons"][0]["civil_servant"] = 1
+    with pytest.raises(NavigatorInputError, match=r"persons\[0\]\.civil_servant: true か false"):
+        create(data=data)
+
+
+def test_dates_are_stored_as_iso_dates(municipality_a):
+    data = navigator_input(date="R8.4.3")
+    data["persons"][0]["birth_date"] = "昭和30年月日不詳"  # the registry's 不詳 form
+    data["persons"][1]["birth_date"] = "ｈ３０．１．１５"
+    saved = create(data=data).navigator_input
+    assert saved["event"]["date"] == "2026-04-03"
+    assert [p["birth_date"] for p in saved["persons"]] == ["1955-01-01", "2018-01-15"]
+
+
+@pytest.mark.parametrize(
+    ("field", "typed", "expected"),
+    [
+        (
+            "event",
+            "令和元年4月1日",
+            "event.date: 令和元年は5月1日からです（令和元年4月1日は平成31年4月1日）",
+        ),
+        ("event", "2026-02-30", "event.date: 年月日のそろった暦日で書いてください"),
+        ("birth", "令和元年4月1日", "persons[0].birth_date: 令和元年は5月1日からです"),
+        ("birth", "年月日不詳", "persons[0].birth_date: 年が不詳の生年月日では判定できません"),
+    ],
+)
+def test_an_impossible_date_is_refused_naming_the_field(municipality_a, field, typed, expected):
+    data = navigator_input()
+    if field == "event":
+        data["event"]["date"] = typed
+    else:
+        data["persons"][0]["birth_date"] = typed
+    with pytest.raises(NavigatorInputError) as info:
+        create(data=data)
+    assert any(error.startswith(expected) for error in info.value.errors), info.value.errors
+
+
 def test_limits(municipality_a):
     data = navigator_input()
     data["persons"] = [
