@@ -37,6 +37,7 @@ __all__ = [
     "era_by_key",
     "era_of",
     "format_date",
+    "format_datetime",
     "format_seireki",
     "format_wareki",
     "parse_date",
@@ -193,8 +194,9 @@ class JapaneseDate:
         if self.year is not None:
             if era is not None:
                 if self.year < 1 or (era.last_year is not None and self.year > era.last_year):
+                    bound = "元年から" if self.year < 1 else f"{era.last_year}年まで"
                     raise DateParseError(
-                        f"{era.name}{self.year}年はありません（{era.name}は{era.last_year}年まで）",
+                        f"{era.name}{self.year}年はありません（{era.name}は{bound}）",
                         reason="era",
                         text=text,
                     )
@@ -611,13 +613,36 @@ def format_date(
     jd = _as_parts(value)
     if language.lower().startswith("en"):
         return _format_english(jd)
-    if jd.approx is not None and jd.approx < GREGORIAN_START and jd.era is None:
-        # Before 明治6年 a 西暦 date has no 和暦 reading (the calendar differed).
+    if jd.era is None and jd.approx is not None and not _one_era(jd):
+        # Before 明治6年 a 西暦 date has no 和暦 reading (the calendar differed), and
+        # an incomplete 西暦 date spanning two eras (2019年月日不詳) would gain an era.
         return format_seireki(jd, style="kanji")
     wareki = format_wareki(jd)
     if not both or jd.approx is None or jd.lunisolar or jd.non_calendar:
         return wareki
     return f"{wareki}（{format_seireki(jd, style='kanji')}）"
+
+
+def format_datetime(
+    value: datetime.datetime,
+    *,
+    both: bool = False,
+    language: str = "ja",
+    seconds: bool = False,
+) -> str:
+    """A moment (audit entry, 受付日時, 発券) as :func:`format_date` plus the clock time.
+
+    The time is the wall-clock time of *value* as given: the caller converts an aware
+    datetime to the office's time zone first (the ``jdate`` filter does).
+
+    >>> moment = datetime.datetime(2026, 12, 1, 14, 5, 9)
+    >>> format_datetime(moment), format_datetime(moment, language="en", seconds=True)
+    ('令和8年12月1日 14:05', '1 Dec 2026 14:05:09')
+    >>> format_datetime(moment, both=True)
+    '令和8年12月1日（2026年12月1日） 14:05'
+    """
+    clock = value.strftime("%H:%M:%S" if seconds else "%H:%M")
+    return f"{format_date(value.date(), both=both, language=language)} {clock}"
 
 
 def _format_english(jd: JapaneseDate) -> str:
