@@ -272,7 +272,12 @@ def _record(
                     "atena_number": resident.atena_number,
                     "household_number": resident.household.household_number,
                     "change": change,
-                    "effective_date": filing.effective.text,
+                    # Department systems read a date, not how staff wrote it (issue 12).
+                    "effective_date": (
+                        filing.effective.approx.isoformat()
+                        if filing.effective.is_exact
+                        else filing.effective.text
+                    ),
                     "effective_date_approx": (
                         filing.effective.approx.isoformat() if filing.effective.approx else None
                     ),

@@ -11,6 +11,7 @@ import pytest
 
 from machi.counter.models import Visit
 from machi.counter.services.intake import IntakeError, life_event_confirm, life_event_preview
+from machi.linkage.models import OutboxEvent
 from machi.registry.models import Resident, ResidentHistory
 from machi.registry.tests.conftest import person
 from machi.tenancy.context import tenant_context
@@ -170,6 +171,9 @@ def test_the_visit_keeps_dates_and_the_registry_the_canonical_form(clerk):
             for pid, number in result.atena_numbers.items()
         }
         history = ResidentHistory.objects.filter(resident=residents["p1"]).get()
+        event = OutboxEvent.objects.filter(
+            type="jp.machi.resident.moved_in", subject=residents["p1"].atena_number
+        ).get()
     assert visit.navigator_input["event"]["date"] == "2026-04-03"
     assert [p["birth_date"] for p in visit.navigator_input["persons"]] == [
         "1985-06-15",
@@ -181,6 +185,8 @@ def test_the_visit_keeps_dates_and_the_registry_the_canonical_form(clerk):
     assert residents["p2"].birth_date.text == "平成27年5月1日"
     assert residents["p1"].birth_date_approx.isoformat() == "1985-06-15"
     assert history.effective_on.text == "令和8年4月3日"
+    # department systems get the date, not a text (docs/integration.md)
+    assert event.data["effective_date"] == event.data["effective_date_approx"] == "2026-04-03"
 
 
 def test_a_newcomer_born_on_an_unknown_day_keeps_it_in_the_registry(clerk):
