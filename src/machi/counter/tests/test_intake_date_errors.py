@@ -68,3 +68,54 @@ def test_an_impossible_birth_date_names_the_field():
         assert form.errors["birth_date"] == [
             "生年月日: 令和元年は5月1日からです（令和元年4月1日は平成31年4月1日）"
         ]
+
+
+def _birth_errors(typed: str) -> list[str]:
+    form = NewcomerForm(
+        data={"name": "山田 太郎", "sex": "1", "birth_date": typed, "relationship": "世帯主"}
+    )
+    assert not form.is_valid()
+    return form.errors["birth_date"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        (
+            "平成31年5月1日",
+            "生年月日: 平成は平成31年4月30日までです（平成31年5月1日は令和元年5月1日）",
+        ),
+        ("平成32年1月1日", "生年月日: 平成32年はありません（平成は31年まで）"),
+        ("昭和60年13月1日", "生年月日: 13月はありません"),
+        ("昭和60年6月32日", "生年月日: 32日はありません"),
+        ("60.6.15", "生年月日: 日付の形式が正しくありません"),
+    ],
+)
+def test_an_impossible_birth_date_names_the_field_and_why(typed, expected):
+    with translation.override("ja"):
+        (message,) = _birth_errors(typed)
+    assert message.startswith(expected)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "昭和63年3月2日",
+        "S63.3.2",
+        "昭63.3.2",
+        "昭和６３年３月２日",
+        "19880302",
+        "1988-03-02",
+        "令和元年5月1日",
+        "平成31年4月30日",
+        # the registry's own forms of a date of birth
+        "昭和30年月日不詳",
+        "昭和30年頃",
+        "平成3年2月30日",
+    ],
+)
+def test_every_usual_form_of_a_birth_date_is_accepted(typed):
+    form = NewcomerForm(
+        data={"name": "山田 太郎", "sex": "1", "birth_date": typed, "relationship": "世帯主"}
+    )
+    assert form.is_valid(), form.errors
