@@ -55,6 +55,8 @@ ANSWER_QUESTIONS = {
     "has_dog": _("犬を飼っている"),
     "wants_seal_registration": _("印鑑登録を希望する方がいる（15歳以上）"),
     "owns_real_estate": _("亡くなった方が土地・建物を所有していた"),
+    "funeral_host": _("葬儀を行った方（喪主・葬祭費を受け取る方）"),
+    "heir_representative": _("相続人の代表者（固定資産税の届出をする方）"),
 }
 
 
@@ -199,26 +201,46 @@ class NewcomerForm(forms.Form):
         return data
 
 
-class PersonQuestionsForm(forms.Form):
-    """Step 3 for one person: what the registry cannot know (insurance, pension, yes/no)."""
+#: Widget attributes of a step-3 control whose answer can change which questions are
+#: asked: on change, htmx re-renders the questions (see ``views/intake/questions.py``).
+Refresh = dict[str, str]
 
-    insurance = forms.ChoiceField(label=_("健康保険"), choices=INSURANCE_CHOICES, required=False)
-    pension = forms.ChoiceField(label=_("国民年金"), choices=PENSION_CHOICES, required=False)
+
+def _refreshing(field: forms.Field, refresh: Refresh | None) -> forms.Field:
+    if refresh:
+        field.widget.attrs.update(refresh)
+    return field
+
+
+class PersonQuestionsForm(forms.Form):
+    """Step 3 for one person: the questions that could still change the procedures
+    (``questions``, names of ``QUESTION_FIELDS``: insurance, pension, yes/no), in the
+    order given, and what the event records besides (new name, relationship)."""
 
     def __init__(
         self,
         *args: Any,
-        questions: frozenset[str] | set[str],
+        questions: tuple[str, ...] | list[str],
         name_fields: bool = False,
         relationship: bool = False,
+        refresh: Refresh | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        for key, label in PERSON_QUESTIONS.items():
-            if key in questions:
-                self.fields[key] = forms.BooleanField(label=label, required=False)
-        if "pension" not in questions:
-            del self.fields["pension"]
+        for key in questions:
+            if key == "insurance":
+                field: forms.Field = forms.ChoiceField(
+                    label=_("健康保険"), choices=INSURANCE_CHOICES, required=False
+                )
+            elif key == "pension":
+                field = forms.ChoiceField(
+                    label=_("国民年金"), choices=PENSION_CHOICES, required=False
+                )
+            elif key in PERSON_QUESTIONS:
+                field = forms.BooleanField(label=PERSON_QUESTIONS[key], required=False)
+            else:
+                continue
+            self.fields[key] = _refreshing(field, refresh)
         if name_fields:
             self.fields["new_name"] = _text(_("新しい氏名"))
             self.fields["new_kana"] = _text(_("新しいフリガナ"), max_length=200)
@@ -247,14 +269,47 @@ class PersonQuestionsForm(forms.Form):
         return data
 
 
-class AnswersForm(forms.Form):
-    """Step 3: the household's answers (the catalogue's ``answers.*``)."""
+#: The choice of a person answer (``answers.funeral_host``) meaning "nobody of the
+#: household, or not known yet": the navigator's ``null``.
+NOBODY = ""
 
-    def __init__(self, *args: Any, keys: list[str], **kwargs: Any) -> None:
+
+class AnswersForm(forms.Form):
+    """Step 3: the household's answers (the catalogue's ``answers.*``) that matter: a
+    yes/no, or for an answer that names a person (``person_keys``: 喪主…) a choice among
+    ``people`` (key, label); its cleaned value is the person's key, or ``None``."""
+
+    def __init__(
+        self,
+        *args: Any,
+        keys: tuple[str, ...] | list[str],
+        person_keys: frozenset[str] = frozenset(),
+        people: list[tuple[str, str]] | None = None,
+        refresh: Refresh | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.person_keys = person_keys
         for key in keys:
             label = ANSWER_QUESTIONS.get(key) or _("%(key)s（この自治体の質問）") % {"key": key}
-            self.fields[key] = forms.BooleanField(label=label, required=False)
+            if key in person_keys:
+                field: forms.Field = forms.ChoiceField(
+                    label=label,
+                    choices=[*(people or []), (NOBODY, _("世帯以外の方・まだ決まっていない"))],
+                    widget=forms.RadioSelect,
+                    required=False,
+                    error_messages={"invalid_choice": _("世帯の方の中から選んでください。")},
+                )
+            else:
+                field = forms.BooleanField(label=label, required=False)
+            self.fields[key] = _refreshing(field, refresh)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        for key in self.person_keys:
+            if key in data:
+                data[key] = data[key] or None
+        return data
 
 
 class AddressForm(forms.Form):
@@ -267,13 +322,18 @@ class AddressForm(forms.Form):
     banchi = _text(_("番地"))
     katagaki = _text(_("方書（建物名・部屋番号）"), max_length=200)
 
-    def __init__(self, *args: Any, move_in: bool = False, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, move_in: bool = False, refresh: Refresh | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         for name in ("prefecture", "city", "machiaza"):
             self.fields[name].error_messages["required"] = _("入力してください。")
         if move_in:
             self.fields["previous_address"] = _text(_("前住所"), max_length=300)
-            self.fields["from_abroad"] = forms.BooleanField(label=_("国外から転入"), required=False)
+            # from abroad changes the questions (no マイナンバーカード 継続利用, 国民年金…)
+            self.fields["from_abroad"] = _refreshing(
+                forms.BooleanField(label=_("国外から転入"), required=False), refresh
+            )
 
     def clean_postal_code(self) -> str:
         value = self.cleaned_data["postal_code"].strip()
@@ -303,9 +363,10 @@ class MoveOutForm(forms.Form):
         label=_("転出先の自治体へ転入予約として情報を送ることに本人が同意した"), required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, refresh: Refresh | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["destination"].error_messages["required"] = _("転出先を入力してください。")
+        _refreshing(self.fields["to_abroad"], refresh)  # abroad changes the questions
         from machi.moves.selectors import destination_choices
 
         self.fields["destination_lg_code"].choices = [

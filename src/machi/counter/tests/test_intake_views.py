@@ -250,9 +250,9 @@ def test_move_out_of_a_member_found_by_a_variant_spelling(client, watanabe):
     assert 'href="#intake-subjects"' in response.content.decode()
     response = client.post(step("persons"), {"subjects": [son.atena_number]}, **HTMX)
     page = response.content.decode()
-    # the registry's kokuho flag is prefilled for the householder
-    assert f'name="q-{head.atena_number}-insurance"' in page
-    assert 'value="kokuho" selected' in page
+    # only the one moving out is asked about insurance (nobody else's changes anything)
+    assert f'name="q-{son.atena_number}-insurance"' in page
+    assert f'name="q-{head.atena_number}-insurance"' not in page
     response = client.post(
         step("questions"),
         {f"q-{head.atena_number}-insurance": "kokuho",

@@ -205,7 +205,10 @@ def intake_data(draft: dict[str, Any]) -> dict[str, Any]:
             "to_abroad": bool(draft["to_abroad"]) and event_type == "move_out",
         },
         "persons": persons,
-        "answers": dict(draft["answers"]),
+        # an answer naming a person (喪主: answers.funeral_host) holds the person's key
+        "answers": {
+            k: pids.get(v, v) if isinstance(v, str) else v for k, v in draft["answers"].items()
+        },
     }
     if event_type in ("move_in", "move_within"):
         data["address"] = dict(draft["address"])

@@ -278,6 +278,8 @@ def _snapshot(resident: Any) -> dict[str, Any]:
         "birth_iso": born.approx.isoformat() if born.approx else "",
         "sex": resident.get_sex_display(),
         "relationship": resident.relationship,
+        # the navigator's nationality (step 3 asks what the rules could read of it)
+        "nationality": "JP" if resident.resident_type == "1" else (resident.nationality or "XX"),
         "address": resident.address,
         "insurance": "kouki" if resident.kouki else "kokuho" if resident.kokuho else "",
         "pension": resident.pension_category or "",
