@@ -67,6 +67,8 @@ INSTALLED_APPS = [
     "machi.procedures",
     "machi.counter",
     "machi.moves",
+    "machi.requests",
+    "machi.contact",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",

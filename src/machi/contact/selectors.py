@@ -1,0 +1,198 @@
+"""Reads of the contact center: the FAQ search and the metrics."""
+
+from __future__ import annotations
+
+import math
+import statistics
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db import connections
+from django.db.models import Count, Max, Q
+
+from machi.contact import search
+from machi.contact.models import FaqAnswer, FaqSearch, FaqStatus, FaqSynonym, Ticket
+from machi.contact.services.faq import FTS_TABLE
+from machi.tenancy.context import current_lg_code, current_tenant_alias
+
+MAX_RESULTS = 20
+QUERY_MAX = 200
+TITLE, KEYWORDS, BODY = 3.0, 2.0, 1.0
+
+_cache: OrderedDict[tuple, tuple[search.Synonyms, dict[str, str]]] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class FaqHit:
+    answer: FaqAnswer
+    score: float
+    snippet: str
+
+
+def _vocabulary() -> tuple[search.Synonyms, dict[str, str]]:
+    """The synonyms (default list + the municipality's) and the readings of the
+    published answers' terms, cached until an answer or a synonym changes."""
+    answers = FaqAnswer.objects.filter(status=FaqStatus.PUBLISHED).aggregate(
+        n=Count("id"), at=Max("updated_at")
+    )
+    synonyms = FaqSynonym.objects.aggregate(n=Count("id"), at=Max("updated_at"))
+    key = (current_lg_code(), answers["n"], answers["at"], synonyms["n"], synonyms["at"])
+    with _lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    groups = list(search.default_synonyms())
+    groups += [row.split() for row in FaqSynonym.objects.values_list("words", flat=True)]
+    readings: dict[str, str] = {}
+    for text in FaqAnswer.objects.filter(status=FaqStatus.PUBLISHED).values_list(
+        "search_readings", flat=True
+    ):
+        for pair in text.split():
+            reading, _sep, term = pair.partition("=")
+            readings.setdefault(reading, term)
+    value = (search.Synonyms(groups), readings)
+    with _lock:
+        _cache[key] = value
+        while len(_cache) > 32:
+            _cache.popitem(last=False)
+    return value
+
+
+def _candidates(terms: list[str]) -> list[tuple[int, str, str, str]]:
+    """(id, title, keywords, body) terms of published answers sharing a term."""
+    connection = connections[current_tenant_alias()]
+    if connection.vendor == "sqlite":
+        expression = " OR ".join('"' + f" {t} ".replace('"', '""') + '"' for t in terms)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, title, keywords, body FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s",  # noqa: S608
+                [expression],
+            )
+            return list(cursor.fetchall())
+    condition = Q()
+    for t in terms:
+        pattern = f" {t} "
+        condition |= (
+            Q(search_title__contains=pattern)
+            | Q(search_keywords__contains=pattern)
+            | Q(search_body__contains=pattern)
+        )
+    return list(
+        FaqAnswer.objects.filter(condition, status=FaqStatus.PUBLISHED).values_list(
+            "id", "search_title", "search_keywords", "search_body"
+        )
+    )
+
+
+def faq_search(*, query: str, limit: int = 5) -> list[FaqHit]:
+    """Published answers for a question in everyday Japanese, best first, each with a
+    snippet. Every query word counts once, by where it (or a synonym, or its reading)
+    appears: the question (3), the keywords (2), the answer text (1), times the word's
+    rarity among the candidates; ties go to the answer found helpful more often."""
+    query = (query or "").strip()[:QUERY_MAX]
+    limit = max(1, min(limit, MAX_RESULTS))
+    if not query:
+        return []
+    synonyms, readings = _vocabulary()
+    analysed = search.analyse_query(query, synonyms=synonyms, readings=readings)
+    if not analysed.groups:
+        return []
+    rows = _candidates(sorted(analysed.terms))
+    # Where each query word appears in each candidate, then a rarer word weighs more
+    # (1 + ln(candidates / candidates with the word)): 「コンビニで住民票」 is about
+    # コンビニ交付, not about any of the answers that mention 住民票.
+    matrix = []
+    seen = [0] * len(analysed.groups)
+    for pk, title, keywords, body in rows:
+        places = []
+        for i, group in enumerate(analysed.groups):
+            best = 0.0
+            for term in group:
+                pattern = f" {term} "
+                if pattern in title:
+                    best = TITLE
+                    break
+                if pattern in keywords:
+                    best = max(best, KEYWORDS)
+                elif best < BODY and pattern in body:
+                    best = BODY
+            places.append(best)
+            seen[i] += best > 0
+        matrix.append((pk, places))
+    weights = [1.0 + math.log(len(rows) / n) if n else 0.0 for n in seen]
+    scored = []
+    for pk, places in matrix:
+        score = sum(p * w for p, w in zip(places, weights, strict=True))
+        if score:
+            scored.append((round(score, 6), pk))
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    top = scored[: limit * 3]
+    answers = FaqAnswer.objects.select_related("category").in_bulk([pk for _s, pk in top])
+    ranked = sorted(
+        (
+            (score, answers[pk].helped_count - answers[pk].not_helped_count, pk)
+            for score, pk in top
+            if pk in answers
+        ),
+        key=lambda item: (-item[0], -item[1], item[2]),
+    )[:limit]
+    return [
+        FaqHit(answers[pk], score, search.snippet(answers[pk].answer, analysed))
+        for score, _helpful, pk in ranked
+    ]
+
+
+def _quantile(values: list[int], q: float) -> float | None:
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
+
+
+def contact_metrics(*, since, until) -> dict:
+    """Tickets created in [since, until): first-contact resolution rate, first response
+    and resolution business minutes (median, p90) per channel, SLA breaches, and FAQ
+    deflection (searches in the period no ticket followed)."""
+    tickets = Ticket.objects.filter(
+        created_at__gte=since, created_at__lt=until, merged_into__isnull=True
+    )
+    channels: dict[str, dict] = {}
+    rows = tickets.values_list(
+        "channel", "first_contact_resolution", "first_response_business_minutes",
+        "resolution_business_minutes", "sla_first_response_breached_at",
+        "sla_resolution_breached_at",
+    )  # fmt: skip
+    for channel, fcr, first, resolution, breach1, breach2 in rows:
+        entry = channels.setdefault(
+            channel,
+            {"tickets": 0, "resolved": 0, "fcr": 0, "first": [], "resolution": [], "breaches": 0},
+        )
+        entry["tickets"] += 1
+        entry["resolved"] += fcr is not None
+        entry["fcr"] += bool(fcr)
+        if first is not None:
+            entry["first"].append(first)
+        if resolution is not None:
+            entry["resolution"].append(resolution)
+        entry["breaches"] += (breach1 is not None) + (breach2 is not None)
+    result = {}
+    for channel, e in sorted(channels.items()):
+        result[channel] = {
+            "tickets": e["tickets"], "resolved": e["resolved"], "breaches": e["breaches"],
+            "first_contact_resolution_rate": e["fcr"] / e["resolved"] if e["resolved"] else None,
+            "first_response_minutes": {"median": _quantile(e["first"], 0.5),
+                                       "p90": _quantile(e["first"], 0.9)},
+            "resolution_minutes": {"median": _quantile(e["resolution"], 0.5),
+                                   "p90": _quantile(e["resolution"], 0.9)},
+        }  # fmt: skip
+    searches = FaqSearch.objects.filter(created_at__gte=since, created_at__lt=until)
+    total = searches.count()
+    deflected = searches.filter(ticket__isnull=True).count()
+    return {
+        "channels": result,
+        "faq_searches": total,
+        "faq_deflection_rate": deflected / total if total else None,
+    }
