@@ -67,7 +67,6 @@ INSTALLED_APPS = [
     "machi.procedures",
     "machi.counter",
     "machi.moves",
-    "machi.requests",
     "machi.contact",
     "machi.web",
     "django.contrib.auth",
