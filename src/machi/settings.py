@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "machi.procedures",
     "machi.counter",
     "machi.moves",
+    "machi.requests",
     "machi.contact",
     "machi.web",
     "django.contrib.auth",

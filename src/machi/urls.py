@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("machi.procedures.urls")),
     path("", include("machi.counter.urls")),
     path("", include("machi.moves.urls")),
+    path("", include("machi.requests.urls")),
     path("", include("machi.apiclients.urls")),
     path("", include("machi.linkage.urls")),
     path("", include("machi.web.urls")),

@@ -17,6 +17,7 @@ class Scope(models.TextChoices):
     RESIDENTS_READ = "residents:read", _("住民記録の照会")
     RESIDENTS_READ_MY_NUMBER = "residents:read:my_number", _("個人番号の取得")
     LIFE_EVENTS_WRITE = "life_events:write", _("ライフイベントの登録（予約：未対応）")
+    REQUESTS_WRITE = "requests:write", _("要望・通報の登録（Open311）")
 
 
 class ApiClient(models.Model):

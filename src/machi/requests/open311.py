@@ -1,0 +1,403 @@
+"""Open311 GeoReport v2 server at /open311/v2/<lg_code>/ (plus mySociety's
+servicerequestupdates), in XML (the spec's required format) and JSON.
+
+One endpoint serves one jurisdiction: the municipality of the URL, put in force here
+(TenantMiddleware knows only /<lg_code>/ and /api/v1/<lg_code>/ paths). Reads are
+public and list only public, unhidden requests; POST needs ``api_key`` = the token of
+an API client of *this* municipality with the scope ``requests:write``. Errors use the
+spec's format: ``[{"code": 404, "description": "…"}]`` / ``<errors><error>…``.
+Datetimes are W3C (ISO 8601) with the +09:00 offset.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from machi.apiclients.selectors import apiclient_by_token
+from machi.apiclients.services import apiclient_touch
+from machi.audit.services import Terminal, audit_append
+from machi.requests import selectors
+from machi.requests.models import Channel, Request, open311_status
+from machi.requests.services import Reporter, request_create
+from machi.tenancy.context import tenant_context
+from machi.tenancy.selectors import municipality_get
+from machi.web.decorators import public_view
+
+SPEC = "http://wiki.open311.org/GeoReport_v2"
+SCOPE = "requests:write"
+MAX_RESULTS = 1000
+MAX_SPAN = datetime.timedelta(days=90)
+FORMATS = {"xml": "text/xml; charset=utf-8", "json": "application/json; charset=utf-8"}
+
+
+class Open311Error(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+
+
+# --- rendering -----------------------------------------------------------------------
+
+
+def _w3c(value: datetime.datetime | None) -> str | None:
+    if value is None:
+        return None
+    return timezone.localtime(value).isoformat(timespec="seconds")
+
+
+def _xml(root: str, item: str | None, rows: Any) -> bytes:
+    def fill(element: ET.Element, value: Any) -> None:
+        if isinstance(value, dict):
+            for key, sub in value.items():
+                fill(ET.SubElement(element, key), sub)
+        elif isinstance(value, tuple):  # (child element name, [values])
+            name, items = value
+            for sub in items:
+                fill(ET.SubElement(element, name), sub)
+        elif isinstance(value, bool):
+            element.text = "true" if value else "false"
+        elif value is not None:
+            element.text = str(value)
+
+    top = ET.Element(root)
+    if item is None:
+        fill(top, rows)
+    else:
+        for row in rows:
+            fill(ET.SubElement(top, item), row)
+    return ET.tostring(top, encoding="utf-8", xml_declaration=True)
+
+
+def _plain(value: Any) -> Any:
+    """The JSON form: (name, [values]) lists become plain lists."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value[1]]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _respond(fmt: str, root: str, item: str | None, rows: Any, status: int = 200) -> HttpResponse:
+    if fmt == "json":
+        body = json.dumps(_plain(rows), ensure_ascii=False).encode()
+    else:
+        body = _xml(root, item, rows)
+    return HttpResponse(body, status=status, content_type=FORMATS[fmt])
+
+
+def _error(fmt: str, code: int, description: str) -> HttpResponse:
+    return _respond(fmt, "errors", "error", [{"code": code, "description": description}], code)
+
+
+def endpoint(view: Callable) -> Callable:
+    """Municipality of the URL in force, Open311 errors for every refusal."""
+
+    @public_view
+    @csrf_exempt  # token-authenticated, no cookies: third-party clients post here
+    @wraps(view)
+    def wrapper(request: HttpRequest, lg_code: str, fmt: str = "xml", **kwargs: Any):
+        municipality = municipality_get(lg_code=lg_code)
+        if municipality is None:
+            return _error(fmt, 404, f"jurisdiction {lg_code} not found")
+        jurisdiction = request.GET.get("jurisdiction_id") or request.POST.get("jurisdiction_id")
+        if jurisdiction and jurisdiction != lg_code:
+            return _error(fmt, 404, f"jurisdiction_id {jurisdiction} is not served here")
+        with tenant_context(lg_code):
+            try:
+                return view(request, municipality=municipality, fmt=fmt, **kwargs)
+            except Open311Error as exc:
+                return _error(fmt, exc.code, exc.description)
+
+    return wrapper
+
+
+def _methods(request: HttpRequest, *allowed: str) -> None:
+    if request.method not in allowed:
+        raise Open311Error(405, f"method {request.method} not allowed")
+
+
+# --- parameters ----------------------------------------------------------------------
+
+_W3C = re.compile(r"^\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$")
+
+
+def w3c_parse(name: str, text: str) -> datetime.datetime:
+    """A W3C datetime with its zone, or a bare date (the start of that day, local time)."""
+    text = text.strip()
+    if not _W3C.match(text):
+        raise Open311Error(
+            400, f"{name} must be a W3C datetime with a time zone, e.g. 2026-04-01T09:00:00+09:00"
+        )
+    try:
+        if "T" not in text:
+            day = datetime.date.fromisoformat(text)
+            return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+        return datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise Open311Error(400, f"{name} is not a valid date: {text}") from exc
+
+
+def _date_range(
+    params: Any, *, default_days: int = 90
+) -> tuple[datetime.datetime, datetime.datetime]:
+    start = w3c_parse("start_date", params["start_date"]) if params.get("start_date") else None
+    end = w3c_parse("end_date", params["end_date"]) if params.get("end_date") else None
+    if start and end and end < start:
+        raise Open311Error(400, "end_date is before start_date")
+    if start and end and end - start > MAX_SPAN:
+        raise Open311Error(400, "start_date and end_date may not span more than 90 days")
+    if end is None:
+        end = start + MAX_SPAN if start else timezone.now()
+    if start is None:
+        start = end - datetime.timedelta(days=default_days)
+    return start, end
+
+
+def _csv(value: str | None) -> list[str]:
+    return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+# --- representations -----------------------------------------------------------------
+
+
+def _service(category) -> dict[str, Any]:
+    return {
+        "service_code": category.code,
+        "service_name": category.name,
+        "description": category.description,
+        "metadata": bool(category.attributes.all()),
+        "type": "realtime",
+        "keywords": category.keywords,
+        "group": category.group,
+    }
+
+
+def _request_row(req: Request) -> dict[str, Any]:
+    answer = selectors.request_latest_public_answer(request=req)
+    return {
+        "service_request_id": req.service_request_id,
+        "status": open311_status(req.status),
+        "status_notes": answer,
+        "service_name": req.category.name,
+        "service_code": req.category.code,
+        "description": req.description,
+        "agency_responsible": req.department_name,
+        "service_notice": "",
+        "requested_datetime": _w3c(req.requested_at),
+        "updated_datetime": _w3c(req.updated_at),
+        "expected_datetime": _w3c(req.expected_at),
+        "address": req.address,
+        "address_id": "",
+        "zipcode": "",
+        "lat": float(req.lat) if req.lat is not None else None,
+        "long": float(req.long) if req.long is not None else None,
+        "media_url": req.media_url,
+    }
+
+
+# --- views ---------------------------------------------------------------------------
+
+
+@endpoint
+def discovery(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
+    _methods(request, "GET")
+    base = request.build_absolute_uri(f"/open311/v2/{municipality.lg_code}/")
+    changed = selectors.catalogue_changed_at()
+    return _respond(fmt, "discovery", None, {
+        "changeset": _w3c(changed),
+        "contact": f"{municipality.name}（Open311 GeoReport v2）",
+        "key_service": f"{municipality.name} の管理者が API クライアントを登録します",
+        "endpoints": ("endpoint", [{
+            "specification": SPEC,
+            "url": base,
+            "changeset": _w3c(changed),
+            "type": "production",
+            "formats": ("format", ["text/xml", "application/json"]),
+        }]),
+    })  # fmt: skip
+
+
+@endpoint
+def services(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
+    _methods(request, "GET")
+    rows = [_service(c) for c in selectors.category_list_active()]
+    return _respond(fmt, "services", "service", rows)
+
+
+@endpoint
+def service_definition(request: HttpRequest, *, municipality, fmt: str, code: str):
+    _methods(request, "GET")
+    category = selectors.category_get_active(code=code)
+    if category is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    attributes = [
+        {
+            "variable": True,
+            "code": a.code,
+            "datatype": "datetime" if a.datatype == "date" else a.datatype,
+            "required": a.required,
+            "datatype_description": "YYYY-MM-DD" if a.datatype == "date" else "",
+            "order": a.order,
+            "description": a.description,
+            "values": ("value", [{"key": v["key"], "name": v["name"]} for v in a.values]),
+        }
+        for a in category.attributes.all()
+    ]
+    return _respond(fmt, "service_definition", None, {
+        "service_code": category.code, "attributes": ("attribute", attributes),
+    })  # fmt: skip
+
+
+@endpoint
+def requests(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
+    _methods(request, "GET", "POST")
+    if request.method == "POST":
+        return _post_request(request, fmt)
+    params = request.GET
+    ids = _csv(params.get("service_request_id"))
+    if ids:  # the spec: other parameters are then ignored
+        found = selectors.request_list_public(ids=ids)
+        return _respond(fmt, "service_requests", "request", [_request_row(r) for r in found])
+    codes = _csv(params.get("service_code"))
+    known = set(selectors.category_codes())
+    unknown = [c for c in codes if c not in known]
+    if unknown:
+        raise Open311Error(404, f"service_code {', '.join(unknown)} not found")
+    statuses = _csv(params.get("status"))
+    if any(s not in ("open", "closed") for s in statuses):
+        raise Open311Error(400, "status must be open, closed or both (comma-separated)")
+    start, end = _date_range(params)
+    found = selectors.request_list_public(
+        codes=codes, statuses=statuses, start=start, end=end, limit=MAX_RESULTS
+    )
+    return _respond(fmt, "service_requests", "request", [_request_row(r) for r in found])
+
+
+def _post_request(request: HttpRequest, fmt: str) -> HttpResponse:
+    params = request.POST
+    client = _client(request, params.get("api_key", ""))
+    code = params.get("service_code", "").strip()
+    if not code:
+        raise Open311Error(400, "service_code is required")
+    category = selectors.category_get_active(code=code)
+    if category is None:
+        raise Open311Error(404, f"service_code {code} not found")
+    has_point = params.get("lat") and params.get("long")
+    if not (has_point or params.get("address_string") or params.get("address_id")):
+        raise Open311Error(400, "a location is required: lat and long, or address_string")
+    attributes: dict[str, Any] = {}
+    for key in params:
+        match = re.fullmatch(r"attribute\[([^\[\]]+)\](\[\])?", key)
+        if match:
+            values = params.getlist(key)
+            attributes[match[1]] = values if match[2] else values[-1]
+    try:
+        filed = request_create(
+            category=category,
+            description=params.get("description", ""),
+            lat=params.get("lat") or None,
+            long=params.get("long") or None,
+            address=params.get("address_string", "") or params.get("address_id", ""),
+            attributes=attributes,
+            media_url=params.get("media_url", "").strip(),
+            reporter=Reporter(
+                email=params.get("email", ""), first_name=params.get("first_name", ""),
+                last_name=params.get("last_name", ""), phone=params.get("phone", ""),
+                device_id=params.get("device_id", ""), account_id=params.get("account_id", ""),
+            ),
+            channel=Channel.OPEN311, actor=client, terminal=Terminal.from_request(request),
+        )  # fmt: skip
+    except ValidationError as exc:
+        raise Open311Error(400, " ".join(exc.messages)) from exc
+    req = filed.request
+    return _respond(fmt, "service_requests", "request", [{
+        "service_request_id": req.service_request_id,
+        "token": str(req.token),
+        "service_notice": "",
+        "account_id": params.get("account_id", "") or None,
+    }])  # fmt: skip
+
+
+def _client(request: HttpRequest, token: str):
+    """The API client of this municipality holding requests:write; refusals audited."""
+    client = apiclient_by_token(token=token.strip()) if token.strip() else None
+    if client is None:
+        raise Open311Error(403, "api_key is missing or not registered for this jurisdiction")
+    reason = None
+    if client.revoked_at is not None:
+        reason = "revoked"
+    elif client.is_expired():
+        reason = "expired"
+    elif not client.has_scope(SCOPE):
+        reason = "scope"
+    if reason:
+        audit_append(
+            action="api.refused", actor=client, object_type="api_client",
+            object_id=str(client.pk), function=f"open311:{request.method} {request.path}"[:100],
+            terminal=Terminal.from_request(request), detail={"reason": reason, "scope": SCOPE},
+        )  # fmt: skip
+        message = {"revoked": "api_key is revoked", "expired": "api_key has expired"}.get(
+            reason, f"api_key lacks the scope {SCOPE}"
+        )
+        raise Open311Error(403, message)
+    apiclient_touch(client=client)
+    return client
+
+
+@endpoint
+def request_one(request: HttpRequest, *, municipality, fmt: str, request_id: str):
+    _methods(request, "GET")
+    found = selectors.request_list_public(ids=[request_id])
+    if not found:
+        raise Open311Error(404, f"service_request_id {request_id} not found")
+    return _respond(fmt, "service_requests", "request", [_request_row(found[0])])
+
+
+@endpoint
+def token(request: HttpRequest, *, municipality, fmt: str, token: str):
+    _methods(request, "GET")
+    req = selectors.request_by_token(token=token)
+    if req is None:
+        raise Open311Error(404, f"token {token} not found")
+    return _respond(fmt, "service_requests", "request", [
+        {"service_request_id": req.service_request_id, "token": str(req.token)}
+    ])  # fmt: skip
+
+
+@endpoint
+def updates(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
+    _methods(request, "GET")
+    start, end = _date_range(request.GET, default_days=90)
+    rows = [
+        {
+            "update_id": str(u.pk),
+            "service_request_id": str(u.request_id),
+            "status": u.status.upper(),
+            "updated_datetime": _w3c(u.created_at),
+            "description": u.text,
+            "media_url": "",
+        }
+        for u in selectors.update_list_public(start=start, end=end, limit=MAX_RESULTS)
+    ]
+    return _respond(fmt, "service_request_updates", "request_update", rows)
+
+
+@public_view
+@csrf_exempt
+def not_found(request: HttpRequest, lg_code: str = "", **kwargs: Any) -> HttpResponse:
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    return _error(fmt, 404, "no such Open311 method (use .xml or .json)")
