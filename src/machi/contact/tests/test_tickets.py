@@ -267,3 +267,18 @@ def test_tickets_stay_in_their_municipality(agent, municipality_b):
     phone(agent, J(2025, 4, 8, 9, 0))
     with tenant_context("271403"):
         assert Ticket.objects.count() == 0
+
+
+def test_the_periodic_sweep_runs_in_every_municipality(agent, policy, time_machine):
+    from machi.contact.tasks import SWEEP_EVERY, contact_sla_sweep_task
+    from machi.tenancy.periodic import periodic_tasks
+
+    assert periodic_tasks()["machi.contact.tasks.contact_sla_sweep_task"] == SWEEP_EVERY
+    ticket = phone(agent, J(2025, 4, 8, 9, 0))
+    time_machine.move_to(J(2025, 4, 9, 9, 5), tick=False)
+    done = contact_sla_sweep_task.call()
+    assert done["131016"]["first_response_breached"] == 1
+    assert done["271403"] == {"escalated": 0, "first_response_breached": 0,
+                              "resolution_breached": 0}  # fmt: skip
+    ticket.refresh_from_db()
+    assert ticket.sla_resolution_breached_at == J(2025, 4, 9, 9, 0)
