@@ -119,6 +119,23 @@ def routing_rule_set(
     return rule
 
 
+def category_department_set(
+    *, category: Category, department: str, actor: Any | None = None
+) -> Category:
+    """The category's own department (where no routing rule applies)."""
+    code = _department_check(department)[0]
+    with _atomic():
+        previous = category.department
+        category.department = code
+        category.save(update_fields=["department"])
+        audit_append(
+            action="requests.category.department_set", actor=actor, object_type="request_category",
+            object_id=category.code, function="requests",
+            detail={"from": previous, "to": code},
+        )  # fmt: skip
+    return category
+
+
 # --- routing -------------------------------------------------------------------------
 
 
