@@ -2,9 +2,9 @@
 synonyms, and search terms.
 
 An answer's question, keywords and answer text each become a string of terms
-``" 住民票 写し 請求 ジュウミンヒョウ … "``: the dictionary's normalised form of every
+``" 住民票 写し 請求 住民 票 … "``: the dictionary's normalised form of every
 content word (split modes C and A, so 住民票 and 住民 / 票 both match) and its
-reading in katakana. The spaces around each term let a trigram index (SQLite FTS5,
+surface form. The spaces around each term let a trigram index (SQLite FTS5,
 PostgreSQL pg_trgm) match a whole term, even one of one kanji (" 税 ").
 
 A query becomes *groups* of terms: each content word with its reading and its
@@ -88,10 +88,11 @@ def tokens(text: str) -> list[Token]:
 
 
 def terms_of(text: str) -> list[str]:
-    """The index terms of *text*: normalised forms, surfaces and readings."""
+    """The index terms of *text*: normalised forms and surfaces (readings are kept
+    apart, in :func:`readings_of`, for queries typed in kana)."""
     result: dict[str, None] = {}
     for token in tokens(text):
-        for term in (token.term, token.surface, token.reading):
+        for term in (token.term, token.surface):
             if term and " " not in term:
                 result.setdefault(term, None)
     return list(result)
@@ -172,7 +173,7 @@ def analyse_query(text: str, *, synonyms: Synonyms, readings: dict[str, str]) ->
             surfaces.append(surface)
 
     for token in tokens(folded):
-        add({token.term, token.surface, token.reading, kata(token.surface)}, token.surface)
+        add({token.term, token.surface}, token.surface)
     longest = max((len(r) for r in readings), default=0)
     for run in _KANA_RUN.findall(folded):
         run_kata = kata(run)
