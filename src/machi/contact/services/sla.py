@@ -8,6 +8,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -103,46 +104,42 @@ def sla_sweep(
     has come (``sla_escalated_at``) and those past a due moment (the breach is recorded
     at the due moment itself). Idempotent: a ticket is marked once."""
     now = now or timezone.now()
-    counts = {"escalated": 0, "first_response_breached": 0, "resolution_breached": 0}
+    counts = {}
     with transaction.atomic(using=current_tenant_alias()):
-        running = Ticket.objects.select_for_update().filter(state__in=RUNNING)
-        marks: list[tuple[Ticket, str, str]] = []
-        warn = list(running.filter(sla_warn_at__lte=now, sla_escalated_at__isnull=True))
-        for ticket in warn:
-            ticket.sla_escalated_at, ticket.sla_warn_at = now, None
-            marks.append(
-                (
-                    ticket,
-                    "sla_escalated",
-                    ticket.sla_first_response_due_at or ticket.sla_resolution_due_at,
-                )
-            )
-        Ticket.objects.bulk_update(warn, ["sla_escalated_at", "sla_warn_at"])
-        counts["escalated"] = len(warn)
-        first = list(running.filter(
-            sla_first_response_due_at__lte=now, first_response_at__isnull=True,
-            sla_first_response_breached_at__isnull=True))  # fmt: skip
-        for ticket in first:
-            ticket.sla_first_response_breached_at = ticket.sla_first_response_due_at
-            marks.append((ticket, "sla_first_response_breached", ticket.sla_first_response_due_at))
-        Ticket.objects.bulk_update(first, ["sla_first_response_breached_at"])
-        counts["first_response_breached"] = len(first)
-        resolution = list(running.filter(
-            sla_resolution_due_at__lte=now, sla_resolution_breached_at__isnull=True))  # fmt: skip
-        for ticket in resolution:
-            ticket.sla_resolution_breached_at = ticket.sla_resolution_due_at
-            marks.append((ticket, "sla_resolution_breached", ticket.sla_resolution_due_at))
-        Ticket.objects.bulk_update(resolution, ["sla_resolution_breached_at"])
-        counts["resolution_breached"] = len(resolution)
+        running = Ticket.objects.filter(state__in=RUNNING)
+        marks: list[tuple[int, str, str, Any]] = []  # ticket id, number, action, due
+        # One statement per mark; the rows are read first (inside the transaction) for
+        # the history and the audit entries.
+        sweeps = [
+            ("sla_escalated", running.filter(sla_warn_at__lte=now, sla_escalated_at__isnull=True),
+             "sla_warn_at", {"sla_escalated_at": now, "sla_warn_at": None}),
+            ("sla_first_response_breached",
+             running.filter(sla_first_response_due_at__lte=now, first_response_at__isnull=True,
+                            sla_first_response_breached_at__isnull=True),
+             "sla_first_response_due_at",
+             {"sla_first_response_breached_at": F("sla_first_response_due_at")}),
+            ("sla_resolution_breached",
+             running.filter(sla_resolution_due_at__lte=now,
+                            sla_resolution_breached_at__isnull=True),
+             "sla_resolution_due_at",
+             {"sla_resolution_breached_at": F("sla_resolution_due_at")}),
+        ]  # fmt: skip
+        for action, queryset, due_field, changes in sweeps:
+            rows = list(queryset.select_for_update().values_list("id", "number", due_field))
+            ids = [row[0] for row in rows]
+            for start in range(0, len(ids), 500):
+                Ticket.objects.filter(pk__in=ids[start : start + 500]).update(**changes)
+            marks += [(pk, number, action, due) for pk, number, due in rows]
+            counts[action.removeprefix("sla_")] = len(rows)
         TicketEvent.objects.bulk_create([
-            TicketEvent(ticket=t, action=action, to_value=due.isoformat() if due else "",
+            TicketEvent(ticket_id=pk, action=action, to_value=due.isoformat() if due else "",
                         created_at=now)
-            for t, action, due in marks
-        ])  # fmt: skip
+            for pk, _number, action, due in marks
+        ], batch_size=1000)  # fmt: skip
         if marks:
             audit_append_many(records=[
                 AuditRecord(action=f"contact.ticket.{action}", object_type="contact_ticket",
-                            object_id=t.number, function="contact.sla_sweep", terminal=terminal)
-                for t, action, _due in marks
+                            object_id=number, function="contact.sla_sweep", terminal=terminal)
+                for _pk, number, action, _due in marks
             ])  # fmt: skip
     return counts
