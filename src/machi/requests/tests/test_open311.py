@@ -363,3 +363,27 @@ def test_unknown_method_and_wrong_http_method(fmt, in_a):
     assert status == 404 and client.error(body)[0] == 404
     status, body = client.post("services", {})
     assert status == 405 and client.error(body)[0] == 405
+
+
+def test_list_queries_do_not_grow_with_rows(in_a):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    road = Category.objects.get(code="road_damage")
+    writer = apiclient_create(name="w", scopes=["requests:write"]).client
+    client = Open311Client(A, "json")
+
+    def count() -> int:
+        with CaptureQueriesContext(connections["tenant_" + A]) as captured:
+            status, _ = client.get("requests")
+        assert status == 200
+        return len(captured)
+
+    for _ in range(2):
+        request = request_create(category=road, description="穴", address="千代田1").request
+        request_answer(request=request, text="確認します", public=True, actor=writer)
+    few = count()
+    for _ in range(8):
+        request = request_create(category=road, description="穴", address="千代田1").request
+        request_answer(request=request, text="確認します", public=True, actor=writer)
+    assert count() == few
