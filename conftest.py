@@ -32,6 +32,13 @@ def pytest_configure(config):
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings_xdist_suffix():
+    """No _gw0 suffix on test database names: under xdist each worker already has a data
+    directory and a PostgreSQL server of its own (machi.testing.pytest_plugin), and the
+    suffix would turn the SQLite file path into one whose directory does not exist."""
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     from machi.tenancy.services import municipality_create
 
