@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from machi.audit.services import Terminal
 from machi.counter.views.intake import SESSION_KEY, _new_draft, intake_role_required
+from machi.japanese import DateParseError, JapaneseDate, parse_date
 from machi.moves import selectors, services
 from machi.moves.models import OutgoingStatus, ReservationStatus
 from machi.registry import selectors as registry_selectors
@@ -67,7 +68,22 @@ def reservations(request: HttpRequest, lg_code: str) -> HttpResponse:
 def reservation(request: HttpRequest, lg_code: str, reservation_id: str) -> HttpResponse:
     """One reservation with its movers (an audited read)."""
     found, payload = _open(request, reservation_id)
-    return render(request, "moves/reservation.html", {"reservation": found, "payload": payload})
+    persons = [{**person, "birth_day": _register_date(person.get("birth_date"))}
+               for person in payload.get("persons", [])]  # fmt: skip
+    return render(
+        request,
+        "moves/reservation.html",
+        {"reservation": found, "payload": {**payload, "persons": persons}},
+    )
+
+
+def _register_date(text: Any) -> JapaneseDate | None:
+    """A mover's birth date as the origin's register wrote it (the relay carries the text,
+    不詳 forms included), read back so the page shows it as every date is shown."""
+    try:
+        return parse_date(text) if isinstance(text, str) and text.strip() else None
+    except DateParseError:
+        return None
 
 
 def _newcomer(person: dict[str, Any]) -> dict[str, str]:

@@ -24,9 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from machi.accounts.roles import Role
 from machi.audit.services import Terminal
+from machi.japanese import DateParseError, parse_date
 from machi.moves import selectors as moves_selectors
 from machi.moves import services as moves
 from machi.registry import selectors, services
+from machi.registry.fields import JapaneseDateField
 from machi.registry.forms import (
     STATUS_ALL,
     DeathForm,
@@ -39,6 +41,7 @@ from machi.registry.forms import (
 from machi.registry.models import Resident, ResidentType, Status
 from machi.registry.mynumber import mask
 from machi.web.decorators import roles_required
+from machi.web.templatetags.dates import jdate
 
 PAGE_SIZE = 50
 WORKING_ROLES = (Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
@@ -207,7 +210,17 @@ def _display_value(field: Any, value: Any) -> Any:
         return _("あり") if value else _("なし")
     if field is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
+    if isinstance(field, JapaneseDateField) and isinstance(value, str):
+        return _register_date(value)
     return value
+
+
+def _register_date(text: str) -> str:
+    """A date of the history (kept as the register's text) shown as every date is."""
+    try:
+        return jdate(parse_date(text))
+    except DateParseError:
+        return text  # an older record's text the parser no longer reads: not hidden
 
 
 def _resident_context(request: HttpRequest, resident: Resident, **forms: Any) -> dict[str, Any]:

@@ -159,7 +159,7 @@ def test_hours_without_tickets_are_listed_between_busy_ones(municipality_a, time
 
 def test_metrics_page_for_supervisors(known_day, supervisor, signed_in):
     page = signed_in(supervisor).get(URL, {"day": "2026-04-06"}).content.decode()
-    assert "2026年4月6日" in page
+    assert "令和8年4月6日" in page
     assert "12分30秒" in page and "25分30秒" in page  # waiting median, p90
     assert "10分00秒" in page and "18分00秒" in page  # handling median, p90
     assert "9時台" in page and "10時台" in page

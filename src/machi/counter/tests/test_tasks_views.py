@@ -114,7 +114,7 @@ def test_queue_shows_only_own_departments_oldest_first(
     assert f'href="/{A}/residents/{residents["p1"]}/"' in html
     assert residents["p2"] in html
     # deadlines: the 17th is past on the 20th
-    assert "2026-04-17" in html and "期限切れ" in html and "task-overdue" in html
+    assert "令和8年4月17日" in html and "期限切れ" in html and "task-overdue" in html
     # no department selector with one department
     assert "task-departments" not in html
     # the listing is audited (atena numbers, no names)

@@ -200,10 +200,14 @@ def test_resident_page_groups_the_record(people, clerk, signed_in):
         "個人番号",
         "異動履歴",
         "転入",
-        "2026-04-03",
-        "2026-04-06",
+        # one date form (issue 12): 和暦 with the 西暦 in the record, 和暦 in the tables
+        "<dd>昭和57年3月3日（1982年3月3日）</dd>",
+        "<td>令和8年4月3日</td>",
+        "<td>令和8年4月6日</td>",
+        "<td>昭和55年5月10日</td>",
     ):
         assert text in html, text
+    assert "2026-04-03" not in html and "1982-03-03" not in html
     assert "外国人住民の事項" not in html
     # household members with links and relationships, and the household link
     for name in ("髙橋 一郎", "髙橋 太郎"):

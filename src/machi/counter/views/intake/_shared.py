@@ -7,7 +7,6 @@ Each step module registers its context builder and its POST handler with
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -34,7 +33,7 @@ from machi.counter.forms_intake import (
 )
 from machi.counter.models.tickets import AT_WINDOW
 from machi.counter.services.intake import NOTIFIER_AGENT_FIELDS
-from machi.japanese import format_wareki
+from machi.japanese import DateParseError, JapaneseDate, parse_date
 from machi.procedures.engine import EVENT_LABELS
 
 SESSION_KEY = "counter_intake"
@@ -307,6 +306,15 @@ def _base(request: HttpRequest) -> str:
     return reverse("counter:intake", args=[request.municipality.lg_code])
 
 
+def _draft_day(draft: dict[str, Any]) -> JapaneseDate | None:
+    """The draft's 異動日 read back for display (``jdate``); ``None`` while it is not a date
+    (the step that takes it says why), so the text as typed is never shown as a date."""
+    try:
+        return parse_date(draft.get("date") or "")
+    except DateParseError:
+        return None
+
+
 def _ticket(draft: dict[str, Any]) -> Any:
     return selectors.ticket_get(pk=draft["ticket"]) if draft.get("ticket") else None
 
@@ -326,6 +334,7 @@ def _render(
         steps=steps,
         draft=draft,
         event_label=EVENT_LABELS.get(draft["event"], ""),
+        event_day=_draft_day(draft),
         ticket=_ticket(draft),
         intake_url=_base(request),
         step_template=f"counter/intake_step_{step}.html",
@@ -341,13 +350,6 @@ def _render(
 
 def _focus(form: forms.Form, name: str) -> None:
     form.fields[name].widget.attrs["autofocus"] = True
-
-
-def _due_text(value: str | None) -> str:
-    if not value:
-        return ""
-    day = datetime.date.fromisoformat(value)
-    return f"{format_wareki(day)}（{day.isoformat()}）"
 
 
 # --- the page ----------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ from machi.counter.views.intake._shared import (
     SESSION_KEY,
     _base,
     _draft,
-    _due_text,
     _partial,
     _reachable,
     _render,
@@ -32,7 +31,6 @@ from machi.counter.views.intake._shared import (
     intake_data,
     intake_role_required,
 )
-from machi.japanese import format_wareki
 from machi.procedures.engine import EVENT_LABELS, NavigatorInputError
 
 
@@ -124,8 +122,7 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
         groups[-1]["tasks"].append(
             {"task": task, "person": names.get(task.person_atena, "世帯"),
              "filer": filer_text(task.procedure_code, task.filer_label,
-                                 names.get(task.filer_atena, "")),
-             "due_text": _due_text(task.due.isoformat()) if task.due else ""}
+                                 names.get(task.filer_atena, ""))}
         )  # fmt: skip
     documents_url = ""
     for name in ("counter:visit_documents", "counter:documents"):
@@ -141,7 +138,6 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
         {
             "visit": visit,
             "event_label": EVENT_LABELS.get(visit.event_type, visit.event_type),
-            "event_date_text": f"{format_wareki(visit.event_date)}（{visit.event_date}）",
             "groups": groups,
             "task_count": len(tasks),
             "done_count": sum(task.status == TaskStatus.DONE for task in tasks),

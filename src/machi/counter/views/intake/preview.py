@@ -17,13 +17,11 @@ from machi.counter.services.intake import DONE_AT_COUNTER, IntakeError, life_eve
 from machi.counter.views.intake._shared import (
     STEP_LABELS,
     _base,
-    _due_text,
     _people,
     _render,
     intake_data,
     register_step,
 )
-from machi.japanese import DateParseError, format_wareki, parse_date
 from machi.procedures.selectors import catalogue_effective
 
 NEW_PERSON_FIELDS = ("name", "kana", "sex", "birth_date", "relationship", "nationality",
@@ -139,7 +137,6 @@ def _preview_context(
                     {**procedure,
                      "person_label": labels.get(procedure["person"], "世帯")
                      if procedure["person"] else "世帯",
-                     "due_text": _due_text(procedure["due"]),
                      "filer_label": filer_text(
                          procedure["code"], procedure.get("filer") or "",
                          labels.get(procedure.get("filer") or "", ""),
@@ -148,13 +145,6 @@ def _preview_context(
                 )  # fmt: skip
             count = len(procedures)
     people = _people(draft)
-    date_text = ""
-    try:
-        parsed = parse_date(draft["date"])
-        if parsed.approx:
-            date_text = f"{format_wareki(parsed.approx)}（{parsed.approx.isoformat()}）"
-    except DateParseError:
-        date_text = draft["date"]
     return {
         "groups": groups,
         "count": count,
@@ -162,7 +152,6 @@ def _preview_context(
         "problems": _problems(draft, problems, _base(request)),
         "errors": [],
         "people": people,
-        "date_text": date_text,
         **extra,
     }
 
