@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
 from django.urls import reverse
 
 from machi.audit.models import AuditEntry
@@ -80,3 +83,18 @@ def test_search_query_count_does_not_grow_with_entries(
         assert client.get(url, {"action": "resident"}).status_code == 200
     # count + one page of entries + the audit of the search (head lock, insert, update)
     assert len(tenant_queries) <= 8, [q["sql"] for q in tenant_queries]
+
+
+def test_entries_show_the_moment_as_every_date_is_shown(supervisor, signed_in, settings):
+    settings.TIME_ZONE = "Asia/Tokyo"
+    moment = datetime.datetime(2026, 12, 1, 5, 5, 9, tzinfo=datetime.UTC)  # 14:05:09 in Tokyo
+    with tenant_context("131016"), time_machine.travel(moment, tick=False):
+        audit_append(action="resident.viewed", actor=supervisor, object_id="30001")
+    client = signed_in(supervisor)
+    url = reverse("audit:search", args=["131016"])
+    page = client.get(url, {"object_id": "30001"}).content.decode()
+    assert "<td>令和8年12月1日 14:05:09</td>" in page and "2026-12-01" not in page
+    supervisor.language = "en"  # staff read the site in the language of their account
+    supervisor.save(update_fields=["language"])
+    page = signed_in(supervisor).get(url, {"object_id": "30001"}).content.decode()
+    assert "1 Dec 2026 14:05:09" in page

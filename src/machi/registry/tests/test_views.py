@@ -626,3 +626,13 @@ def test_resident_page_queries_do_not_grow(
         with django_assert_max_num_queries(25):
             counts.append(_tenant_queries(client, household_url))
     assert counts[0] == counts[2] and counts[1] == counts[3], counts
+
+
+def test_resident_page_in_english_shows_dates_as_1_dec_2026(people, clerk, signed_in):
+    hanako = people["髙橋 花子"]
+    clerk.language = "en"  # staff read the site in the language of their account
+    clerk.save(update_fields=["language"])
+    page = signed_in(clerk).get(f"{BASE}{hanako.atena_number}/")
+    html = page.content.decode()
+    assert "3 Mar 1982" in html and "10 May 1980" in html
+    assert "昭和57年3月3日" not in html
