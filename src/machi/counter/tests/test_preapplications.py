@@ -184,7 +184,7 @@ def test_move_in_results(anonymous):
     assert html.count("<h1") == 1
     assert "転入届" in html and "令和8年4月17日（金）まで" in html
     assert "窓口で使う番号を発行" in html
-    assert "1982年3月1日" in html  # the 和暦 date read as 1982-03-01
+    assert "<td>昭和57年3月1日</td>" in html  # read back and shown as every date is
     assert 'name="p2-birth_date" value="昭和57年3月1日"' in html  # carried for 修正
 
 
