@@ -79,14 +79,18 @@ def bench_search(rounds: int) -> dict:
     from machi.contact.selectors import faq_search
 
     faq_search(query="住民票")  # the vocabulary cache and Sudachi's dictionary
-    times = []
+    times, cpu = [], []
     for i in range(rounds):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.thread_time()
         hits = faq_search(query=QUERIES[i % len(QUERIES)], limit=5)
         times.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.thread_time() - start_cpu) * 1000)
         assert hits
+    # CPU time as well: a machine shared with other work inflates the wall time.
     return {"rounds": rounds, "p50_ms": round(statistics.median(times), 2),
-            "p95_ms": round(percentile(times, 0.95), 2), "target_p95_ms": 20}  # fmt: skip
+            "p95_ms": round(percentile(times, 0.95), 2),
+            "cpu_p50_ms": round(statistics.median(cpu), 2),
+            "cpu_p95_ms": round(percentile(cpu, 0.95), 2), "target_p95_ms": 20}  # fmt: skip
 
 
 def bench_sla(count: int, rng: random.Random) -> dict:
@@ -101,13 +105,14 @@ def bench_sla(count: int, rng: random.Random) -> dict:
          rng.choice((60, 120, 240)), rng.choice((525, 1050, 2625)), rng.random() < 0.4)
         for _ in range(count)
     ]  # fmt: skip
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.thread_time()
     for created, paused, first, resolution, done in tickets:
         sla_times(calendar=calendar, created_at=created, paused_seconds=paused,
                   first_response_minutes=first, resolution_minutes=resolution,
                   warn_before_minutes=30, first_response_done=done)  # fmt: skip
-    seconds = time.perf_counter() - start
-    return {"tickets": count, "seconds": round(seconds, 3), "target_seconds": 2}
+    seconds, cpu = time.perf_counter() - start, time.thread_time() - start_cpu
+    return {"tickets": count, "seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3),
+            "target_seconds": 2}  # fmt: skip
 
 
 def bench_sweep(count: int, rng: random.Random) -> dict:
