@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from machi.counter.models import Task, Visit
 from machi.counter.selectors.visits import PUBLIC_STATUS_LABELS
-from machi.japanese import eligible_child, format_wareki
+from machi.japanese import eligible_child, format_date, format_seireki
 from machi.procedures.engine.catalogue import EVENT_LABELS, Entry
 from machi.procedures.selectors import catalogue_effective
 
@@ -106,25 +106,23 @@ PLACE_UNKNOWN = "総合案内でおたずねください"
 # --- formatting -----------------------------------------------------------------------------
 
 
-def wareki(value: Any) -> str:
-    """和暦 as written (a register date keeps its era and its 不詳/頃 parts)."""
-    if value is None:
-        return ""
-    try:
-        return format_wareki(value)
-    except (TypeError, ValueError):  # before 明治6年: print it as written
-        return str(getattr(value, "text", value))
+def date_text(value: Any) -> str:
+    """A date as every screen shows it (:func:`machi.japanese.format_date`: 和暦; a
+    register date keeps its era and its 不詳/頃 parts)."""
+    return format_date(value)
 
 
 def wareki_day(day: datetime.date | None) -> str:
     """令和8年4月17日（金）"""
     if day is None:
         return ""
-    return f"{format_wareki(day)}（{WEEKDAYS[day.weekday()]}）"
+    return f"{format_date(day)}（{WEEKDAYS[day.weekday()]}）"
 
 
 def seireki_day(day: datetime.date | None) -> str:
-    return "" if day is None else f"{day.year}年{day.month}月{day.day}日"
+    """2026年4月17日: the 西暦 that ``format_date(day, both=True)`` shows in brackets on the
+    staff screens, printed on its own line under the 和暦 (a narrow column)."""
+    return "" if day is None else format_seireki(day, style="kanji")
 
 
 def postal(code: str) -> str:
@@ -158,7 +156,7 @@ def _person(resident: Any) -> PersonRow:
         atena_number=resident.atena_number,
         name=resident.name,
         kana=resident.kana,
-        birth=wareki(resident.birth_date),
+        birth=date_text(resident.birth_date),
         sex=str(resident.get_sex_display()),
         relationship=resident.relationship,
         household_id=resident.household_id,
@@ -333,7 +331,7 @@ def _common(visit: Visit, municipality: Any, name: str) -> dict[str, Any]:
         "prefecture": getattr(municipality, "prefecture", ""),
         "addressee": (f"{municipality.name}長" if municipality and name != VISIT_SUMMARY else ""),
         "filed_on": wareki_day(_filed_on(visit)),
-        "event_date": wareki(visit.event_date),
+        "event_date": date_text(visit.event_date),
         "event_label": EVENT_LABELS.get(visit.event_type, visit.event_type),
         "my_number_box": MY_NUMBER_BOX,
     }
@@ -406,7 +404,7 @@ def _kokuho(visit: Visit, tasks: list[Task], context: dict[str, Any]) -> Documen
         blank_rows=range(max(0, 4 - len(insured))),
         reasons=[(label, label == reason) for label in KOKUHO_REASONS],
         other_note=other_note,
-        acquired_on=wareki(visit.event_date),
+        acquired_on=date_text(visit.event_date),
     )
     notifier = notifier_row(visit, (), people)
     context.update(notifier=notifier, notifier_kinds=_boxes(KOKUHO_NOTIFIERS, notifier))

@@ -483,3 +483,50 @@ def test_rendering_never_opens_a_remote_url():
         pdf = html_to_pdf(html)
     assert pdf.startswith(b"%PDF-")
     opened.assert_not_called()
+
+
+# --- the stylesheets ------------------------------------------------------------------------
+
+DOCUMENT_TEMPLATES = Path(__file__).resolve().parents[1] / "templates/counter/documents"
+# Elements that need no user-agent rule: inline by default, or drawn by WeasyPrint's SVG
+# renderer (the QR code's svg, path, title).
+UA_NOT_NEEDED = {"span", "path"}
+
+
+def test_the_documents_user_agent_sheet_covers_every_element_the_forms_use(visit):
+    """ua.css replaces WeasyPrint's full user-agent stylesheet: an element missing from it
+    would lose its default display (a table cell laid out inline)."""
+    import re
+
+    from machi.counter.documents.render import PACKAGE_DIR
+
+    ua = (PACKAGE_DIR / "ua.css").read_text()
+    selectors = " ".join(re.findall(r"([^{}]*)\{", re.sub(r"/\*.*?\*/", "", ua, flags=re.S)))
+    styled = set(re.findall(r"(?<![.#:\w-])([a-z][a-z0-9]*)\b", selectors))
+    used = set()
+    for template in DOCUMENT_TEMPLATES.glob("*.html"):
+        if template.name != "index.html":  # the staff page, not a PDF
+            used |= set(re.findall(r"<([a-z][a-z0-9]*)", template.read_text()))
+    with tenant_context(A):
+        html, _ = document_html(visit=visit, name="visit_summary", status_url="https://x/s/")
+    used |= set(re.findall(r"<([a-z][a-z0-9]*)", html))  # with the QR code's SVG
+    assert {"table", "td", "br", "svg"} <= used
+    assert used - styled - UA_NOT_NEEDED == set()
+
+
+@pytest.mark.skipif(shutil.which("pdfinfo") is None, reason="pdfinfo is not installed")
+def test_a_style_inside_a_document_still_applies_over_the_forms_stylesheet(tmp_path):
+    """The stylesheet is given to WeasyPrint once parsed; a document's own rules win."""
+
+    def page_size(html: str) -> str:
+        path = tmp_path / "page.pdf"
+        path.write_bytes(html_to_pdf(html))
+        info = subprocess.run(
+            ["pdfinfo", str(path)], capture_output=True, check=True, text=True, timeout=60
+        ).stdout
+        return next(line for line in info.splitlines() if line.startswith("Page size:"))
+
+    assert "595.276 x 841.89" in page_size("<html><body><p>髙橋</p></body></html>")  # forms.css
+    assert "419.528 x 595.276" in page_size(
+        "<html><head><style>@page { size: A5 }</style></head><body><p>髙橋</p></body></html>"
+    )
