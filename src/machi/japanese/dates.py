@@ -247,6 +247,16 @@ class JapaneseDate:
         return not self.unknown and not self.non_calendar and not self.lunisolar
 
     @property
+    def interchange(self) -> str:
+        """What other systems read: the ISO date of a real calendar day, else the text
+        (a 不詳, non-calendar or lunisolar date has no ISO form).
+
+        >>> parse_date("R8.12.1").interchange, parse_date("昭和30年頃").interchange
+        ('2026-12-01', '昭和30年頃')
+        """
+        return self.approx.isoformat() if self.is_exact and self.approx else self.text
+
+    @property
     def sort_key(self) -> tuple[bool, datetime.date, str]:
         """Sorts by the approximate date; dates with an unknown year come last."""
         return (self.approx is None, self.approx or datetime.date.min, self.text)

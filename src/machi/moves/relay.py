@@ -158,7 +158,7 @@ def _send_reservation(origin: str, move: OutgoingMove) -> bool:
             origin_name=f"{here.prefecture} {here.name}",
             origin_event_id=move.origin_event_id,
             origin_move_id=move.public_id,
-            moving_on=move.moving_on.text,
+            moving_on=move.moving_on.interchange,
             payload=payload,
             consent_at=move.consent_at,
             consent_staff_username=move.consent_staff_username,

@@ -63,7 +63,7 @@ def outgoing_movers_payload(*, move: OutgoingMove) -> dict[str, Any]:
             continue
         my_number = my_number_open(resident.my_number)
         person = {name: getattr(resident, name) for name in PERSON_FIELDS}
-        person["birth_date"] = resident.birth_date.text
+        person["birth_date"] = resident.birth_date.interchange
         person["my_number"] = my_number
         person["origin_atena_number"] = number
         persons.append(person)

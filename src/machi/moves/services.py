@@ -335,7 +335,7 @@ def _reservation_create(
             data={
                 "reservation_id": str(reservation.public_id),
                 "origin_lg_code": origin_lg_code,
-                "effective_date": reservation.moving_on.text,
+                "effective_date": reservation.moving_on.interchange,
             },
         )
         audit_append(
@@ -346,6 +346,16 @@ def _reservation_create(
             detail={"flow": FLOW, "origin": origin_lg_code, "persons": len(payload["persons"])},
         )
     return reservation
+
+
+def _same_day(text: Any) -> tuple[Any, ...] | None:
+    """A birth date as its parts, so 昭和57年3月3日 typed at the counter matches the
+    origin's 1982-03-03: dates are compared, never the way they were written."""
+    try:
+        day = parse_date(str(text or ""))
+    except ValueError:
+        return None
+    return (day.approx, day.month, day.day, day.circa, day.non_calendar)
 
 
 def move_reservation_take(
@@ -368,14 +378,14 @@ def move_reservation_take(
     if reservation is None:
         raise MoveError("この転入予約はないか、すでに処理されています。")
     carried = {
-        (p["name"], p["birth_date"]): p.get("my_number", "")
+        (p["name"], _same_day(p["birth_date"])): p.get("my_number", "")
         for p in unseal(reservation.sealed)["persons"]
     }
     carried_count = 0
     for person in persons:
         if person.resident is not None or person.data.get("my_number"):
             continue
-        number = carried.get((person.data.get("name"), person.data.get("birth_date")))
+        number = carried.get((person.data.get("name"), _same_day(person.data.get("birth_date"))))
         if number:
             person.data = {**person.data, "my_number": number}
             carried_count += 1
@@ -411,7 +421,7 @@ def move_reservation_complete(
                 data={
                     "reservation_id": str(reservation.public_id),
                     "origin_lg_code": reservation.origin_lg_code,
-                    "effective_date": moved_in_on.text,
+                    "effective_date": moved_in_on.interchange,
                 },
             )
         )

@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from machi.audit.services import Terminal
 from machi.counter.views.intake import SESSION_KEY, _new_draft, intake_role_required
 from machi.japanese import DateParseError, JapaneseDate, parse_date
+from machi.japanese.dates import canonical_date
 from machi.moves import selectors, services
 from machi.moves.models import OutgoingStatus, ReservationStatus
 from machi.registry import selectors as registry_selectors
@@ -86,13 +87,19 @@ def _register_date(text: Any) -> JapaneseDate | None:
         return None
 
 
+def _written(value: Any) -> str:
+    day = _register_date(value)
+    return canonical_date(day).text if day is not None else str(value or "")
+
+
 def _newcomer(person: dict[str, Any]) -> dict[str, str]:
     foreign = person.get("resident_type") == "2"
     return {
         "name": person.get("name", ""),
         "kana": person.get("kana", ""),
         "sex": person.get("sex", ""),
-        "birth_date": person.get("birth_date", ""),
+        # The clerk checks the date in the one written form (昭和55年5月10日), not ISO.
+        "birth_date": _written(person.get("birth_date")),
         "relationship": person.get("relationship", ""),
         "nationality": "other" if foreign else "JP",
         "nationality_name": person.get("nationality", "") if foreign else "",

@@ -273,11 +273,7 @@ def _record(
                     "household_number": resident.household.household_number,
                     "change": change,
                     # Department systems read a date, not how staff wrote it (issue 12).
-                    "effective_date": (
-                        filing.effective.approx.isoformat()
-                        if filing.effective.is_exact
-                        else filing.effective.text
-                    ),
+                    "effective_date": filing.effective.interchange,
                     "effective_date_approx": (
                         filing.effective.approx.isoformat() if filing.effective.approx else None
                     ),
