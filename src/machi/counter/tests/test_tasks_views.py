@@ -272,7 +272,7 @@ def test_public_status_page_without_login(residents, shimin_staff, client):
     assert response["Referrer-Policy"] == "no-referrer"
     html = response.content.decode()
     assert visit.public_code in html and "転入" in html
-    for label in ("市民課", "保険年金課", "環境衛生課", "受付済", "対応中", "2026年4月17日"):
+    for label in ("市民課", "保険年金課", "環境衛生課", "受付済", "対応中", "令和8年4月17日"):
         assert label in html
     assert "対象者1" in html and "対象者2" in html
     # no personal data: names, atena numbers, addresses, reasons, staff
