@@ -203,7 +203,7 @@ def test_move_in_at_the_counter(
     expect(move_in).to_have_count(3)
     for name, *_ in NEWCOMERS:
         expect(move_in.filter(has_text=name)).to_have_count(1)
-    expect(move_in.first).to_contain_text("令和8年4月17日（2026-04-17）")  # +14 days
+    expect(move_in.first).to_contain_text("令和8年4月17日")  # +14 days
     kokuho = _procedure_rows(clerk, "国民健康保険の加入")
     expect(kokuho).to_have_count(2)
     expect(kokuho.filter(has_text="髙橋 一郎")).to_have_count(1)
@@ -249,7 +249,7 @@ def test_move_in_at_the_counter(
         staff = checks.watched(signed_in_page(username))
         staff.goto(f"{BASE}/counter/tasks/?department={department}")
         expect(staff.get_by_role("heading", level=1)).to_contain_text("担当課の手続き")
-        rows = staff.locator("tr.task-row").filter(has_text="髙橋").filter(has_text="2026-04-03")
+        rows = staff.locator("tr.task-row").filter(has_text="髙橋").filter(has_text="令和8年4月3日")
         count -= DONE_AT_COUNTER.get(department, 0)
         expect(rows).to_have_count(count)
         if department in ("shimin", "hoken_nenkin"):

@@ -79,8 +79,20 @@ def _walk(patterns, prefix=""):
             yield route
 
 
+# Open311 GeoReport v2 is a public API by its specification (anyone may list services
+# and requests; posting needs an API key): its isolation between municipalities is
+# tested in machi/requests/tests/test_open311.py, route by route.
+PUBLIC_API_PREFIXES = ("open311/", "^open311/")
+
+
 def tenant_routes() -> list[str]:
-    routes = sorted({r for r in _walk(get_resolver().url_patterns) if "lg_code" in r})
+    routes = sorted(
+        {
+            r
+            for r in _walk(get_resolver().url_patterns)
+            if "lg_code" in r and not r.startswith(PUBLIC_API_PREFIXES)
+        }
+    )
     assert routes, "no tenant URL found"
     return routes
 
