@@ -16,6 +16,8 @@ from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+pytest_plugins = ["machi.testing.smtp"]
+
 TEST_MUNICIPALITIES = [("131016", "千代田区"), ("271403", "堺市")]
 PASSWORD = "correct-horse-battery-staple"
 
