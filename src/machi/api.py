@@ -50,7 +50,10 @@ class MachiAPI(NinjaAPI):
 
 
 def _declare_platform_responses(path: str, method: str, operation: dict[str, Any]) -> None:
-    responses = operation.setdefault("responses", {})
+    # ninja keys responses by int; JSON keys are strings, and a 422 declared by the view
+    # beside a "422" added here would be the same key twice in the document.
+    responses = {str(code): value for code, value in operation.get("responses", {}).items()}
+    operation["responses"] = responses
     if "{lg_code}" in path:
         responses.setdefault("404", _response("no such municipality", ErrorOut))
     if operation.get("security"):

@@ -60,8 +60,7 @@ _ERROR_REF = "#/components/schemas/NavigatorError"
             "required": True,
             "content": {"application/json": {"schema": _INPUT_SCHEMA}},
         },
-        # "422" as text too: the platform's generic 422 (a path parameter's) is added
-        # under that key and would otherwise stand for this endpoint's own refusal
+        # what this endpoint's 422 means (ninja describes every status generically)
         "responses": {"422": {
             "description": "the input is refused: every problem, each naming its field",
             "content": {"application/json": {"schema": {"$ref": _ERROR_REF}}},

@@ -221,3 +221,27 @@ def test_openapi_documents_the_endpoints_with_schemas(client):
     assert {p["name"] for p in feed["parameters"]} >= {"after", "limit", "types", "wait"}
     schemes = schema["components"]["securitySchemes"]
     assert any(s.get("scheme") == "bearer" for s in schemes.values())
+
+
+def test_openapi_declares_each_status_once_as_text(client):
+    """JSON keys are text: a status declared by a view (int) and by the platform ("422")
+    must be one key, the view's."""
+    raw = client.get("/api/v1/openapi.json").content.decode()
+    schema = json.loads(raw, object_pairs_hook=_refuse_duplicate_keys)
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert all(code.isdigit() for code in operation["responses"]), (path, method)
+    navigator = schema["paths"]["/api/v1/{lg_code}/navigator"]["post"]["responses"]["422"]
+    assert navigator["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/NavigatorError"
+    )
+    life_events = schema["paths"]["/api/v1/{lg_code}/life-events"]["post"]["responses"]
+    assert life_events["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
+        "/IntakeErrorOut"
+    )
+
+
+def _refuse_duplicate_keys(pairs):
+    keys = [key for key, _ in pairs]
+    assert len(keys) == len(set(keys)), f"duplicate keys: {keys}"
+    return dict(pairs)

@@ -184,6 +184,43 @@ def test_unknown_resident_and_other_municipality(family, clerk):
         life_event_confirm(data=data, actor=clerk)
 
 
+def test_api_documents_the_life_event_body(client):
+    """The OpenAPI document describes the body the service takes: the bodies these tests
+    file validate against it, and a wrong shape does not."""
+    from pydantic import ValidationError
+
+    from machi.counter.api import LifeEventIn
+
+    agent = {"kind": "agent", "name": "髙橋 一郎", "relationship": "父"}
+    bodies = [
+        move_in_family(),
+        {**move_in_family(), "notifier": {"kind": "member", "person": "p1"}},
+        {**move_in_family(), "notifier": agent},
+        {
+            "event": {"type": "move_out", "date": "令和8年4月3日", "subjects": ["p1"]},
+            "persons": [{"id": "p1", "atena_number": "000000000001"}],
+            "destination": "大阪府堺市堺区南瓦町3-1",
+            "destination_lg_code": "271403",
+            "consent": True,
+        },
+    ]
+    for body in bodies:
+        LifeEventIn.model_validate(body)
+    for wrong in (
+        {**move_in_family(), "notifier": {"kind": "member"}},
+        {**move_in_family(), "address": {**ADDRESS, "room": "101"}},
+        {**move_in_family(), "persons": []},
+    ):
+        with pytest.raises(ValidationError):
+            LifeEventIn.model_validate(wrong)
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/{lg_code}/life-events"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert {"event", "persons", "address", "destination", "notifier"} <= set(body["properties"])
+    assert body["required"] == ["event", "persons"]
+    assert "$ref" not in json.dumps(body)
+
+
 def test_api_intake(clerk, signed_in, make_staff, municipality_a, municipality_b):
     client = signed_in(clerk)
     response = client.post(

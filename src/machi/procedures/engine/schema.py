@@ -264,11 +264,17 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
     return node
 
 
+def inline_json_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``model``'s JSON schema with its ``$defs`` inlined: it goes into an OpenAPI
+    document as is, where ``#/$defs/…`` would point nowhere."""
+    schema = model.model_json_schema(mode="validation")
+    return _inline(schema, schema.get("$defs", {}))
+
+
 def input_json_schema() -> dict[str, Any]:
     """The JSON schema of the input, self-contained (no ``$ref``: it goes inline in the
     OpenAPI document). Dates are strings: 和暦 is accepted too."""
-    schema = NavigatorIn.model_json_schema(mode="validation")
-    schema = _inline(schema, schema.get("$defs", {}))
+    schema = inline_json_schema(NavigatorIn)
     for model in ("event",), ("persons", "items"):
         node = schema["properties"][model[0]]
         if len(model) == 2:
