@@ -23,6 +23,10 @@ DEFAULT_DEPARTMENTS: dict[str, str] = {
     "kankyo": "環境衛生課",
     "fukushi": "障害福祉課",
     "zeimu": "税務課",
+    # named by the default categories of residents' requests (requests 0002)
+    "doro": "道路課",
+    "koen": "公園緑地課",
+    "kikaku": "企画課",
 }
 
 # 番号利用事務: only staff of these departments may be allowed to reveal a My Number.

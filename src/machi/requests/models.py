@@ -258,3 +258,21 @@ class RequestUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} {self.status}"
+
+
+class ResponseTemplate(models.Model):
+    """A stock answer staff start from (定型文); a category narrows where it is offered."""
+
+    title = models.CharField(_("件名"), max_length=100)
+    body = models.TextField(_("本文"))
+    category = models.ForeignKey(
+        Category, on_delete=models.SET_NULL, null=True, blank=True, related_name="templates"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["title", "id"]
+        verbose_name = _("回答の定型文")
+
+    def __str__(self) -> str:
+        return self.title

@@ -5,15 +5,21 @@ from __future__ import annotations
 
 import datetime
 import uuid
+from dataclasses import dataclass
+from typing import Any
 
-from django.db.models import Max, Prefetch, QuerySet
+from django.db.models import Max, Prefetch, Q, QuerySet
+from django.utils import timezone
 
+from machi.audit.services import Terminal, audit_append
 from machi.requests.models import (
     OPEN_STATUSES,
     Category,
     CategoryAttribute,
     Request,
+    RequestReporter,
     RequestUpdate,
+    ResponseTemplate,
     UpdateKind,
 )
 
@@ -120,3 +126,98 @@ def update_list_public(
         .exclude(kind=UpdateKind.CREATED)
         .order_by("created_at", "id")[:limit]
     )  # fmt: skip
+
+
+# --- staff ---------------------------------------------------------------------------
+
+
+def staff_request_get(*, pk: int) -> Request | None:
+    """A request with everything its staff page shows (history in one more query)."""
+    return (
+        Request.objects.filter(pk=pk)
+        .select_related("category", "area", "duplicate_of")
+        .prefetch_related("updates", "duplicates")
+        .first()
+    )
+
+
+def staff_may_work(*, staff: Any, request: Request) -> bool:
+    """Department staff or supervisor of the owning department; the triage queue
+    (department "") belongs to supervisors. The services check it again."""
+    from machi.tenancy.context import current_lg_code
+
+    municipality = getattr(staff, "municipality", None)
+    if municipality is None or municipality.lg_code != current_lg_code():
+        return False
+    roles = {(m.department_id, m.role) for m in staff.memberships.all()}
+    codes = _department_codes(staff, {d for d, _ in roles})
+    if request.department == "":
+        return any(role == "supervisor" for _, role in roles)
+    return any(
+        codes.get(d) == request.department and role in ("department_staff", "supervisor")
+        for d, role in roles
+    )
+
+
+def _department_codes(staff: Any, ids: set[int]) -> dict[int, str]:
+    from machi.accounts.models import Department
+
+    return dict(Department.objects.filter(pk__in=ids).values_list("pk", "code"))
+
+
+def request_reporter_reveal(
+    *, request: Request, actor: Any, terminal: Terminal | None = None
+) -> RequestReporter:
+    """The reporter's contact details, for staff who may work the request; every view is
+    audited (who, which request, from where; never the details themselves)."""
+    from django.core.exceptions import PermissionDenied
+
+    if not staff_may_work(staff=actor, request=request):
+        raise PermissionDenied("この要望の連絡先を表示する権限がありません。")
+    reporter = RequestReporter.objects.filter(request=request).first() or RequestReporter(
+        request=request
+    )
+    audit_append(
+        action="requests.reporter.revealed",
+        actor=actor,
+        object_type="request",
+        object_id=request.service_request_id,
+        function="requests:reporter",
+        terminal=terminal,
+    )
+    return reporter
+
+
+def response_templates_for(*, category: Category | None) -> list[ResponseTemplate]:
+    """The templates for a category: its own and the general ones."""
+    qs = ResponseTemplate.objects.select_related("category")
+    if category is not None:
+        qs = qs.filter(Q(category=category) | Q(category__isnull=True))
+    return list(qs)
+
+
+@dataclass(frozen=True)
+class InboxRow:
+    request: Request
+    age_days: int
+    overdue: bool
+
+
+def department_request_inbox(
+    *, department: str, limit: int = 100, now: datetime.datetime | None = None
+) -> tuple[list[InboxRow], int]:
+    """A department's open requests for its task list (oldest first, the category in the
+    same query) and how many there are: two queries whatever the length."""
+    now = now or timezone.now()
+    queryset = request_queue(department=department)
+    requests = list(queryset[:limit])
+    total = len(requests) if len(requests) < limit else queryset.count()
+    rows = [
+        InboxRow(
+            request=r,
+            age_days=(now - r.requested_at).days,
+            overdue=r.expected_at is not None and r.expected_at < now,
+        )
+        for r in requests
+    ]
+    return rows, total

@@ -27,10 +27,12 @@ from machi.requests.models import (
     Area,
     AttributeType,
     Category,
+    CategoryAttribute,
     Channel,
     Request,
     RequestReporter,
     RequestUpdate,
+    ResponseTemplate,
     Routing,
     RoutingRule,
     Status,
@@ -601,3 +603,281 @@ def request_hide(
             detail={"reason": reason[:200]},
         )  # fmt: skip
     return request
+
+
+# --- administration --------------------------------------------------------------------
+
+
+def _may_administer(actor: Any) -> None:
+    """Municipality administrators of the municipality in force."""
+    municipality = getattr(actor, "municipality", None)
+    if municipality is None or municipality.lg_code != current_lg_code():
+        raise RequestError("この自治体の管理者ではありません。")
+    if not actor.has_role("municipality_admin"):
+        raise RequestError("分類と区域の設定は自治体管理者が行います。")
+
+
+def _may_manage_templates(actor: Any) -> None:
+    municipality = getattr(actor, "municipality", None)
+    if municipality is None or municipality.lg_code != current_lg_code():
+        raise RequestError("この自治体の職員ではありません。")
+    if not actor.has_role("supervisor", "municipality_admin"):
+        raise RequestError("定型文は監督者か自治体管理者が管理します。")
+
+
+_CODE_RE = r"^[a-z0-9][a-z0-9_-]*$"
+
+
+def _clean_code(code: str, label: str) -> str:
+    import re
+
+    code = (code or "").strip()
+    if not code:
+        raise RequestError(f"{label}を入力してください。")
+    if len(code) > 40 or not re.match(_CODE_RE, code):
+        raise RequestError(
+            f"{label}は半角英小文字・数字・-・_ の40文字以内で入力してください: {code}"
+        )
+    return code
+
+
+def _clean_text(value: str, label: str, limit: int, *, required: bool = False) -> str:
+    value = (value or "").strip()
+    if required and not value:
+        raise RequestError(f"{label}を入力してください。")
+    if len(value) > limit:
+        raise RequestError(f"{label}は{limit}文字以内で入力してください。")
+    return value
+
+
+def _clean_int(value: Any, label: str, low: int, high: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise RequestError(f"{label}は整数で入力してください。") from exc
+    if not low <= number <= high:
+        raise RequestError(f"{label}は{low}〜{high}で入力してください。")
+    return number
+
+
+def category_save(
+    *, actor: Any, code: str, name: str, description: str = "", department: str = "",
+    public_by_default: bool = True, expected_response_days: Any = 14, is_active: bool = True,
+    order: Any = 0, category: Category | None = None, terminal: Terminal | None = None,
+) -> Category:  # fmt: skip
+    """Create a category (``category`` None) or edit one. The code is the Open311
+    service_code that clients keep: it cannot change once requests use it."""
+    _may_administer(actor)
+    code = _clean_code(code, "分類コード")
+    name = _clean_text(name, "分類名", 100, required=True)
+    description = _clean_text(description, "説明", 2000)
+    department = (department or "").strip()
+    if department:
+        _department_check(department)
+    days = _clean_int(expected_response_days, "回答の目安（日）", 1, 365)
+    order_n = _clean_int(order, "表示順", 0, 999)
+    with _atomic():
+        clash = Category.objects.filter(code=code)
+        if category is not None:
+            clash = clash.exclude(pk=category.pk)
+        if clash.exists():
+            raise RequestError(f"分類コード {code} は既に使われています。")
+        if category is None:
+            category = Category(code=code)
+            action, before = "requests.category.created", {}
+        else:
+            category = Category.objects.select_for_update().get(pk=category.pk)
+            if category.code != code and category.requests.exists():
+                raise RequestError(
+                    "要望のある分類のコードは変えられません（Open311 の service_code です）。"
+                )
+            action = "requests.category.changed"
+            before = {
+                "department": category.department, "is_active": category.is_active,
+                "public_by_default": category.public_by_default,
+                "expected_response_days": category.expected_response_days,
+            }  # fmt: skip
+        category.code, category.name, category.description = code, name, description
+        category.department, category.public_by_default = department, bool(public_by_default)
+        category.expected_response_days, category.is_active = days, bool(is_active)
+        category.order = order_n
+        category.save()
+        audit_append(
+            action=action, actor=actor, object_type="request_category", object_id=code,
+            function="requests:admin", terminal=terminal,
+            detail={"before": before, "department": department, "is_active": bool(is_active),
+                    "public_by_default": bool(public_by_default),
+                    "expected_response_days": days},
+        )  # fmt: skip
+    return category
+
+
+def _clean_values(datatype: str, values: Any) -> list[dict[str, str]]:
+    """Choices for the list types: a list of {"key", "name"}, or text lines ``key:name``."""
+    lists = (AttributeType.SINGLE, AttributeType.MULTIPLE)
+    if isinstance(values, str):
+        rows = []
+        for number, line in enumerate(values.splitlines(), start=1):
+            line = line.strip()
+            if not line:
+                continue
+            key, sep, name = line.partition(":")
+            if not sep:
+                key, sep, name = line.partition("：")
+            if not sep or not key.strip() or not name.strip():
+                raise RequestError(f"選択肢の{number}行目は「キー:表示名」で書いてください: {line}")
+            rows.append({"key": key.strip(), "name": name.strip()})
+        values = rows
+    values = list(values or [])
+    if datatype not in lists:
+        if values:
+            raise RequestError("選択肢は「選択（1つ）」「選択（複数）」の項目にだけ指定できます。")
+        return []
+    if not values:
+        raise RequestError("選択の項目には選択肢を1つ以上指定してください。")
+    keys = [v["key"] for v in values]
+    duplicated = sorted({k for k in keys if keys.count(k) > 1})
+    if duplicated:
+        raise RequestError(f"選択肢のキーが重複しています: {', '.join(duplicated)}")
+    for value in values:
+        if len(value["key"]) > 40 or len(value["name"]) > 100:
+            raise RequestError(
+                f"選択肢が長すぎます（キー40文字・表示名100文字まで）: {value['key']}"
+            )
+    return [{"key": v["key"], "name": v["name"]} for v in values]
+
+
+def category_attribute_save(
+    *, actor: Any, category: Category, code: str, description: str, datatype: str,
+    required: bool = False, values: Any = (), order: Any = 0,
+    attribute: CategoryAttribute | None = None, terminal: Terminal | None = None,
+) -> CategoryAttribute:  # fmt: skip
+    """Add (``attribute`` None) or edit an extra question of a category (Open311 attribute)."""
+    _may_administer(actor)
+    code = _clean_code(code, "項目コード")
+    description = _clean_text(description, "質問", 200, required=True)
+    if datatype not in AttributeType.values:
+        raise RequestError(f"不明な項目の種類です: {datatype}")
+    cleaned = _clean_values(datatype, values)
+    order_n = _clean_int(order, "表示順", 0, 999)
+    if attribute is not None and attribute.category_id != category.pk:
+        raise RequestError("この分類の項目ではありません。")
+    with _atomic():
+        clash = CategoryAttribute.objects.filter(category=category, code=code)
+        if attribute is not None:
+            clash = clash.exclude(pk=attribute.pk)
+        if clash.exists():
+            raise RequestError(f"項目コード {code} はこの分類で既に使われています。")
+        action = "requests.attribute.created" if attribute is None else "requests.attribute.changed"
+        attribute = attribute or CategoryAttribute(category=category)
+        attribute.code, attribute.description, attribute.datatype = code, description, datatype
+        attribute.required, attribute.values, attribute.order = bool(required), cleaned, order_n
+        attribute.save()
+        audit_append(
+            action=action, actor=actor, object_type="request_category",
+            object_id=category.code, function="requests:admin", terminal=terminal,
+            detail={"attribute": code, "datatype": datatype, "required": bool(required),
+                    "values": [v["key"] for v in cleaned]},
+        )  # fmt: skip
+    return attribute
+
+
+def category_attribute_delete(
+    *, actor: Any, attribute: CategoryAttribute, terminal: Terminal | None = None
+) -> None:
+    """Remove an extra question; answers already given stay on their requests."""
+    _may_administer(actor)
+    with _atomic():
+        category_code, code = attribute.category.code, attribute.code
+        attribute.delete()
+        audit_append(
+            action="requests.attribute.deleted", actor=actor, object_type="request_category",
+            object_id=category_code, function="requests:admin", terminal=terminal,
+            detail={"attribute": code},
+        )  # fmt: skip
+
+
+MAX_GEOJSON_BYTES = 5 * 1024 * 1024
+
+
+def areas_import_geojson(
+    *, actor: Any, data: bytes, kind: str = "polygon", name_property: str = "name",
+    category: Category | None = None, terminal: Terminal | None = None,
+) -> list[Area]:  # fmt: skip
+    """Every Polygon/MultiPolygon Feature of a GeoJSON FeatureCollection becomes an area
+    (through area_create), all or none; a refusal names the feature and the reason."""
+    import json
+
+    _may_administer(actor)
+    if len(data) > MAX_GEOJSON_BYTES:
+        raise RequestError("GeoJSON は5MB以内にしてください。")
+    try:
+        parsed = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise RequestError(f"GeoJSON として読めません（{exc.__class__.__name__}）。") from exc
+    if not isinstance(parsed, dict) or parsed.get("type") != "FeatureCollection":
+        raise RequestError("GeoJSON の FeatureCollection を指定してください。")
+    features = parsed.get("features")
+    if not isinstance(features, list) or not features:
+        raise RequestError("FeatureCollection に地物（features）がありません。")
+    areas = []
+    with _atomic():
+        for number, feature in enumerate(features, start=1):
+            properties = (feature.get("properties") if isinstance(feature, dict) else None) or {}
+            name = str(properties.get(name_property) or "").strip()
+            label = f"{number} 番目の地物" + (f"「{name}」" if name else "")
+            if not name:
+                raise RequestError(
+                    f"{label}: 名前（properties.{name_property}）がありません。"
+                    "何も登録していません。"
+                )
+            geometry = json.dumps(feature.get("geometry"), ensure_ascii=False)
+            try:
+                area = area_create(
+                    name=name, kind=kind, category=category, actor=actor, geometry=geometry
+                )
+            except ValidationError as exc:
+                raise RequestError(
+                    f"{label}: {' '.join(exc.messages)} 何も登録していません。"
+                ) from exc
+            areas.append(area)
+        audit_append(
+            action="requests.areas.imported", actor=actor, object_type="request_area",
+            object_id=str(len(areas)), function="requests:admin", terminal=terminal,
+            detail={"count": len(areas), "kind": kind},
+        )  # fmt: skip
+    return areas
+
+
+def response_template_save(
+    *, actor: Any, title: str, body: str, category: Category | None = None,
+    template: ResponseTemplate | None = None, terminal: Terminal | None = None,
+) -> ResponseTemplate:  # fmt: skip
+    _may_manage_templates(actor)
+    title = _clean_text(title, "件名", 100, required=True)
+    body = _clean_text(body, "本文", MAX_ANSWER, required=True)
+    with _atomic():
+        action = "requests.template.created" if template is None else "requests.template.changed"
+        template = template or ResponseTemplate()
+        template.title, template.body, template.category = title, body, category
+        template.updated_at = timezone.now()
+        template.save()
+        audit_append(
+            action=action, actor=actor, object_type="request_template",
+            object_id=str(template.pk), function="requests:templates", terminal=terminal,
+            detail={"category": getattr(category, "code", None)},
+        )  # fmt: skip
+    return template
+
+
+def response_template_delete(
+    *, actor: Any, template: ResponseTemplate, terminal: Terminal | None = None
+) -> None:
+    _may_manage_templates(actor)
+    with _atomic():
+        pk = template.pk
+        template.delete()
+        audit_append(
+            action="requests.template.deleted", actor=actor, object_type="request_template",
+            object_id=str(pk), function="requests:templates", terminal=terminal,
+        )  # fmt: skip

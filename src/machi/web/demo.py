@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime
 import io
+import json
 import operator
 import time
 from dataclasses import dataclass
@@ -41,7 +42,33 @@ DEMO_STAFF: list[tuple[str, str, list[tuple[str, str]], frozenset[str]]] = [
         frozenset(),
     ),
     ("admin", "管理 三郎", [("shimin", Role.MUNICIPALITY_ADMIN)], frozenset()),
+    ("doro", "道路 四郎", [("doro", Role.DEPARTMENT_STAFF)], frozenset()),
 ]
+
+# One 町丁目 per demo municipality as a polygon (longitude, latitude; the block around
+# the office, drawn roughly), with a rule that sends its street lights to 道路課.
+DEMO_AREAS: dict[str, tuple[str, list[list[float]]]] = {
+    "131016": (
+        "千代田区丸の内一丁目",
+        [
+            [139.7605, 35.6795],
+            [139.7680, 35.6795],
+            [139.7680, 35.6870],
+            [139.7605, 35.6870],
+            [139.7605, 35.6795],
+        ],
+    ),  # fmt: skip
+    "271403": (
+        "堺市堺区南瓦町",
+        [
+            [135.4790, 34.5705],
+            [135.4860, 34.5705],
+            [135.4860, 34.5760],
+            [135.4790, 34.5760],
+            [135.4790, 34.5705],
+        ],
+    ),  # fmt: skip
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +126,26 @@ def demo_seed() -> list[DemoLogin]:
                 for m in staff.memberships.select_related("department")
             )
             logins.append(_login(staff, f"{lg_code} {name}", roles))
+        _demo_area_seed(lg_code)
     return logins
+
+
+def _demo_area_seed(lg_code: str) -> None:
+    from machi.requests.models import Area, Category
+    from machi.requests.services import area_create, routing_rule_set
+
+    name, ring = DEMO_AREAS[lg_code]
+    with tenant_context(lg_code):
+        if Area.objects.filter(name=name).exists():
+            return
+        area = area_create(
+            name=name,
+            kind="chome",
+            geometry=json.dumps({"type": "Polygon", "coordinates": [ring]}),
+        )
+        routing_rule_set(
+            department="doro", category=Category.objects.get(code="streetlight"), area=area
+        )
 
 
 # ---------------------------------------------------------------------------------------
