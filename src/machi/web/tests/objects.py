@@ -146,6 +146,24 @@ class World:
                 made = make()
         raise AssertionError(f"could not make an object at {self.lg_code} with a fresh id")
 
+    # Every object an id route uses, in an order that makes each kind at A before B's
+    # (whose bumping looks at A's). The reservations come last: each needs the peer's move.
+    OWN_OBJECTS = (
+        "intake", "head", "task", "document", "colleague", "mfa_reset", "ticket",
+        "subscription", "api_client", "outgoing_move", "preapplication",
+    )  # fmt: skip
+
+    @staticmethod
+    def build_all(home: World, peer: World) -> None:
+        """Make every object of both worlds now, ``home``'s kinds before ``peer``'s.
+
+        For a module-scoped fixture: what is made later, inside a test, is rolled back
+        with that test; what is made here lives as long as the fixture's transaction."""
+        for names in (World.OWN_OBJECTS, ("reservation",)):
+            for world in (home, peer):
+                for name in names:
+                    getattr(world, name)
+
     @functools.cached_property
     def intake(self) -> Any:
         """A confirmed 転入 of :func:`family`: visit, tasks, residents, household."""
@@ -311,6 +329,15 @@ def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
         return {f"{prefix}-{k}": v for k, v in {**values, **fields}.items()}
 
     return data
+
+
+# Id routes of the pages being built right now (issue 13: the resident requests, the
+# contact center, the FAQ, public comment). Their objects are added to ID_ROUTES once the
+# pages settle; until then the completeness test names them as known to be missing. An
+# entry that gets objects, or whose route leaves the URL configuration, fails that test
+# until it is removed here; only routes of these apps may be listed.
+ID_ROUTES_PENDING: frozenset[str] = frozenset()
+PENDING_APPS = re.compile(r"(?:^|/)(?:requests|contact|faq|public-comment)/")
 
 
 @dataclass(frozen=True)

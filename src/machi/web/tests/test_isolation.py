@@ -8,14 +8,28 @@ municipalities (``objects.ID_ROUTES``); a new id route without an entry there fa
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
+from conftest import PASSWORD
 from django.test import Client
 from django.urls import resolve
 
 from machi.accounts.roles import Role
 from machi.linkage.tests.receiver import Receiver
 from machi.linkage.webhooks import secret_generate
-from machi.web.tests.objects import ID_ROUTES, IdRoute, World, has_id, id_routes, tenant_routes
+from machi.web.tests.objects import (
+    ID_ROUTES,
+    ID_ROUTES_PENDING,
+    PENDING_APPS,
+    A,
+    B,
+    IdRoute,
+    World,
+    has_id,
+    id_routes,
+    tenant_routes,
+)
 from machi.web.tests.objects import url_of as _url
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -58,12 +72,11 @@ def test_staff_of_a_cannot_reach_b(route, staff_a, signed_in, municipality_b):
     assert statuses != [405, 405], (url, statuses)
 
 
-@pytest.mark.parametrize("route", tenant_routes())
+@pytest.mark.parametrize("route", [r for r in tenant_routes() if not has_id(r)])
 def test_staff_of_a_reaches_their_own_pages(route, staff_a, signed_in):
-    """The same staff member is not refused at home (the isolation test is not vacuous)."""
-    if has_id(route):
-        pytest.skip("an id route: test_id_routes_are_isolated covers it with real objects")
-    response = signed_in(staff_a).get(_url(route, "131016"))
+    """The same staff member is not refused at home (the isolation test is not vacuous).
+    Routes with an id: test_id_routes_are_isolated, with real objects."""
+    response = signed_in(staff_a).get(_url(route, A))
     assert response.status_code in (200, 405)
 
 
@@ -107,30 +120,70 @@ def test_platform_page_is_for_operators_only(staff_a, signed_in, make_staff):
 
 
 def test_every_id_route_has_objects():
-    """A new id route needs an entry in objects.ID_ROUTES, else its isolation is untested."""
-    missing = sorted(set(id_routes()) - set(ID_ROUTES))
+    """A new id route needs an entry in objects.ID_ROUTES, else its isolation is untested.
+    The only exceptions are the routes of ID_ROUTES_PENDING, named one by one."""
+    routes = set(id_routes())
+    missing = sorted(routes - set(ID_ROUTES) - ID_ROUTES_PENDING)
     assert not missing, f"add these routes to machi.web.tests.objects.ID_ROUTES: {missing}"
-    stale = sorted(set(ID_ROUTES) - set(id_routes()))
+    stale = sorted(set(ID_ROUTES) - routes)
     assert not stale, f"routes gone from the URL configuration: {stale}"
+    done = sorted(ID_ROUTES_PENDING & set(ID_ROUTES))
+    assert not done, f"these have objects now, remove them from ID_ROUTES_PENDING: {done}"
+    gone = sorted(ID_ROUTES_PENDING - routes)
+    assert not gone, f"remove these from ID_ROUTES_PENDING, they are no id routes: {gone}"
+    foreign = sorted(r for r in ID_ROUTES_PENDING if not PENDING_APPS.search(r))
+    assert not foreign, f"ID_ROUTES_PENDING is for the pages being built only: {foreign}"
 
 
-@pytest.fixture
-def rx():
+@pytest.fixture(scope="module")
+def worlds(django_db_setup, django_db_blocker):
+    """A's and B's objects (B's ids repeat none of A's) with a member of each holding every
+    role, made once for the module.
+
+    They live in transactions opened here on every database and rolled back when the
+    module is done; each test runs in savepoints inside them (pytest-django), so what a
+    test changes (a revoked token, a resident moved out) is undone before the next."""
+    from django.db import connections, transaction
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from machi.accounts.services import staff_create
+    from machi.tenancy.models import Municipality
+
+    def member(lg_code: str):
+        staff = staff_create(
+            username=f"isolation-{lg_code}",
+            display_name="分離 確認",
+            password=PASSWORD,
+            municipality=Municipality.objects.get(lg_code=lg_code),
+            memberships=ALL_ROLES,
+            reveal_my_number_departments=frozenset({"shimin"}),
+        )
+        TOTPDevice.objects.create(user=staff, name="test", confirmed=True)
+        return staff
+
+    aliases = [a for a in connections if not connections[a].settings_dict["TEST"]["MIRROR"]]
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(django_db_blocker.unblock())
+        for alias in aliases:
+            stack.enter_context(transaction.atomic(using=alias))
+        # Rolled back however the module ends (the stack unwinds in reverse order).
+        stack.callback(lambda: [transaction.set_rollback(True, using=a) for a in aliases])
+        receiver = stack.enter_context(_receiver())
+        world_a = World(lg_code=A, staff=member(A), receiver=receiver)
+        world_b = World(lg_code=B, staff=member(B), receiver=receiver, avoid=A)
+        world_a.peer, world_b.peer = world_b, world_a
+        World.build_all(world_a, world_b)
+        with django_db_blocker.block():
+            yield world_a, world_b
+
+
+@contextlib.contextmanager
+def _receiver():
     receiver = Receiver(secret=secret_generate()).start()
-    yield receiver
-    receiver.stop()
-
-
-@pytest.fixture
-def worlds(staff_a, make_staff, municipality_b, rx):
-    """A's and B's objects; B's ids repeat none of A's."""
-    staff_b = make_staff(
-        municipality_b, *ALL_ROLES, reveal_my_number_departments=frozenset({"shimin"})
-    )
-    world_a = World(lg_code="131016", staff=staff_a, receiver=rx)
-    world_b = World(lg_code="271403", staff=staff_b, receiver=rx, avoid="131016")
-    world_a.peer, world_b.peer = world_b, world_a
-    return world_a, world_b
+    try:
+        yield receiver
+    finally:
+        receiver.stop()
 
 
 def _request(client, spec: IdRoute, url: str, world: World, token: str | None = None):
@@ -147,7 +200,7 @@ def _assert_success(spec: IdRoute, response, url: str) -> None:
 
 
 @pytest.mark.parametrize("route", sorted(ID_ROUTES))
-def test_id_routes_are_isolated(route, worlds, staff_a, signed_in, client):
+def test_id_routes_are_isolated(route, worlds, signed_in, client):
     """A's staff reach A's object; B's object is refused through A's URL and B's URL,
     while B's staff reach it through B's URL (so it is a real object there)."""
     spec = ID_ROUTES[route]
@@ -157,10 +210,10 @@ def test_id_routes_are_isolated(route, worlds, staff_a, signed_in, client):
     if spec.api:
         http, token = client, world_a.api_client[1]
     else:
-        http, token = signed_in(staff_a), None
-    home = _url(route, "131016", kwargs_a)
-    through_a = _url(route, "131016", kwargs_b)
-    through_b = _url(route, "271403", kwargs_b)
+        http, token = signed_in(world_a.staff), None
+    home = _url(route, A, kwargs_a)
+    through_a = _url(route, A, kwargs_b)
+    through_b = _url(route, B, kwargs_b)
     public = getattr(resolve(home).func, "machi_public", False)
     object_arguments = {k: v for k, v in kwargs_b.items() if k not in ("action", "name", "step")}
 
