@@ -1,5 +1,29 @@
-from django.urls import path  # noqa: F401  (the contact center's pages are added here)
+from django.urls import path
+
+from machi.contact.views import faq_admin, staff
 
 app_name = "contact"
 
-urlpatterns: list = []
+urlpatterns: list = [
+    # staff: the agent's screens
+    path("<lg:lg_code>/contact/tickets/", staff.ticket_list, name="tickets"),
+    path("<lg:lg_code>/contact/tickets/new/", staff.ticket_new, name="ticket_new"),
+    path("<lg:lg_code>/contact/tickets/new/faq/", staff.faq_suggestions, name="faq_suggestions"),
+    path("<lg:lg_code>/contact/tickets/<int:pk>/", staff.ticket_detail, name="ticket"),
+    path(
+        "<lg:lg_code>/contact/tickets/<int:pk>/<slug:action>/",
+        staff.ticket_action,
+        name="ticket_action",
+    ),
+    path("<lg:lg_code>/contact/handover/", staff.handover, name="handover"),
+    # staff: FAQ administration
+    path("<lg:lg_code>/contact/faq/", faq_admin.faq_list, name="faq_list"),
+    path("<lg:lg_code>/contact/faq/new/", faq_admin.faq_edit, name="faq_new"),
+    path("<lg:lg_code>/contact/faq/<int:pk>/", faq_admin.faq_edit, name="faq_edit"),
+    path("<lg:lg_code>/contact/faq/synonyms/", faq_admin.faq_synonyms, name="faq_synonyms"),
+    path(
+        "<lg:lg_code>/contact/faq/synonyms/<int:pk>/delete/",
+        faq_admin.faq_synonym_remove,
+        name="faq_synonym_delete",
+    ),
+]

@@ -171,6 +171,18 @@ def faq_synonym_add(*, words: str, actor: Any, terminal: Terminal | None = None)
     return synonym
 
 
+def faq_synonym_delete(
+    *, synonym: FaqSynonym, actor: Any, terminal: Terminal | None = None
+) -> None:
+    _require_editor(actor)
+    with transaction.atomic(using=_using()):
+        pk = synonym.pk
+        synonym.delete()
+        audit_append(action="contact.faq.synonym_deleted", actor=actor, object_type="faq_synonym",
+                     object_id=str(pk), function="contact.faq_synonym_delete",
+                     terminal=terminal)  # fmt: skip
+
+
 def faq_load_default(*, path: Path = DEFAULT_SET) -> int:
     """Load the default FAQ set (categories and published answers) when the
     municipality has none yet; returns the number of answers loaded."""

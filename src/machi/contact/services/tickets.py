@@ -621,6 +621,11 @@ def ticket_link(
 
         if not Visit.objects.filter(public_code=ref).exists():
             raise TicketError(_("受付番号が見つかりません: %(ref)s") % {"ref": ref})
+    if kind == LinkKind.REQUEST:
+        from machi.requests.models import Request
+
+        if not Request.objects.filter(public_code=ref).exists():
+            raise TicketError(_("要望・通報の受付番号が見つかりません: %(ref)s") % {"ref": ref})
     now = _now(now)
     with _atomic():
         ticket = _open_ticket(ticket)
@@ -672,3 +677,65 @@ def ticket_link_resident(
             detail={"ticket": ticket.number},
         )
     return ticket
+
+
+def ticket_group_set(
+    *,
+    ticket: Ticket,
+    department: str,
+    actor: Any,
+    terminal: Terminal | None = None,
+    now: datetime.datetime | None = None,
+) -> Ticket:
+    """Put a ticket nobody's group owns yet into a department's queue (振り分け). A
+    ticket that already has a group moves only by ``ticket_escalate``, with a reason."""
+    from machi.accounts.models import Department
+
+    _require_staff(actor)
+    target = Department.objects.filter(
+        municipality__lg_code=current_lg_code(), code=department
+    ).first()
+    if target is None:
+        raise TicketError(_("担当課が見つかりません: %(code)s") % {"code": department})
+    now = _now(now)
+    with _atomic():
+        ticket = _open_ticket(ticket)
+        if ticket.group:
+            raise TicketError(
+                _("担当課はすでに %(name)s です。ほかの課へはエスカレーションで回してください。")
+                % {"name": ticket.group_name or ticket.group}
+            )
+        ticket.group, ticket.group_name = target.code, target.name
+        _save(ticket, now)
+        _event(ticket, "group_set", actor=actor, now=now, to_value=target.code)
+        _audit(ticket, "group_set", actor=actor, terminal=terminal, department=target.code)
+    return ticket
+
+
+def ticket_answer_from_faq(
+    *,
+    ticket: Ticket,
+    answer: Any,
+    actor: Any,
+    search_id: int | None = None,
+    terminal: Terminal | None = None,
+    now: datetime.datetime | None = None,
+) -> TicketArticle:
+    """Answer with a published FAQ entry and resolve the ticket in one step: the
+    answer's text is the reply (Markdown), the ticket becomes 解決, and the agent's
+    use of the entry counts as 役に立った."""
+    from machi.contact.models import FaqAnswer, FaqStatus
+    from machi.contact.services.faq import faq_feedback
+
+    _require_staff(actor)
+    if not isinstance(answer, FaqAnswer) or answer.status != FaqStatus.PUBLISHED:
+        raise TicketError(_("公開されていないFAQでは回答できません。"))
+    with _atomic():
+        article = ticket_reply(
+            ticket=ticket, body=answer.answer, actor=actor, state=TicketState.RESOLVED,
+            body_format=BodyFormat.MARKDOWN, terminal=terminal, now=now,
+        )  # fmt: skip
+        faq_feedback(answer=answer, helped=True, source="agent", search_id=search_id)
+        _audit(article.ticket, "answered_from_faq", actor=actor, terminal=terminal,
+               faq=answer.pk)  # fmt: skip
+    return article

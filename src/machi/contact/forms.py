@@ -1,0 +1,239 @@
+"""Forms of the contact center's staff screens. The services check everything again;
+the forms give a clear message next to the field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from machi.contact.models import (
+    Channel,
+    FaqAnswer,
+    FaqCategory,
+    FaqStatus,
+    LinkKind,
+    Priority,
+    TicketState,
+)
+from machi.contact.services.tickets import BODY_MAX, REASON_MAX, SUBJECT_MAX
+
+OPEN_STATES = "open_all"  # every state but 完了 (the default of the list)
+ALL_STATES = "all"
+
+
+def _choices(blank: str, pairs) -> list[tuple[str, str]]:
+    return [("", blank), *[(str(value), label) for value, label in pairs]]
+
+
+def _pairs(rows) -> list[tuple[str, str]]:
+    return [(row.code, row.name) for row in rows]
+
+
+class TicketFilterForm(forms.Form):
+    state = forms.ChoiceField(
+        label=_("状態"),
+        required=False,
+        choices=[
+            ("", _("完了以外すべて")),
+            *TicketState.choices,
+            (ALL_STATES, _("すべて（完了を含む）")),
+        ],
+    )
+    priority = forms.TypedChoiceField(
+        label=_("優先度"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=_choices(_("すべて"), Priority.choices),
+    )
+    group = forms.ChoiceField(label=_("担当課"), required=False)
+    owner = forms.ChoiceField(
+        label=_("担当者"),
+        required=False,
+        choices=[("", _("すべて")), ("mine", _("自分")), ("none", _("未割当"))],
+    )
+    channel = forms.ChoiceField(
+        label=_("受付経路"), required=False, choices=_choices(_("すべて"), Channel.choices)
+    )
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [
+            ("", _("すべて")),
+            ("-", _("担当課なし")),
+            *[(d.code, d.name) for d in departments],
+        ]
+
+
+class _TicketFields(forms.Form):
+    """What an agent or a clerk writes down while the resident is there or on the line."""
+
+    subject = forms.CharField(label=_("件名"), max_length=SUBJECT_MAX)
+    question = forms.CharField(
+        label=_("お問い合わせ内容"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    contact_name = forms.CharField(label=_("お名前"), max_length=100, required=False)
+    contact_phone = forms.CharField(label=_("電話番号"), max_length=30, required=False)
+    contact_email = forms.EmailField(label=_("メールアドレス"), required=False)
+    topic = forms.ChoiceField(label=_("分類"), required=False)
+    priority = forms.TypedChoiceField(
+        label=_("優先度"), coerce=int, choices=Priority.choices, initial=Priority.NORMAL
+    )
+    group = forms.ChoiceField(label=_("担当課"), required=False)
+
+    def __init__(self, *args, departments=(), categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["group"].choices = [("", _("指定しない")), *_pairs(departments)]
+        self.fields["topic"].choices = [("", _("指定しない")), *_pairs(categories)]
+
+    def clean_contact_phone(self) -> str:
+        phone = self.cleaned_data["contact_phone"].strip()
+        if phone and not all(ch.isdigit() or ch in "-()+ 　－" for ch in phone):
+            raise forms.ValidationError(_("電話番号は数字とハイフンで入力してください。"))
+        return phone
+
+
+class PhoneTicketForm(_TicketFields):
+    # The answers the agent's typing suggested (faq_search_log ids): a ticket follows
+    # them, so they do not count as deflected.
+    faq_search = forms.TypedMultipleChoiceField(required=False, coerce=int)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # any ids; the view keeps only searches that exist and no ticket followed yet
+        self.fields["faq_search"].valid_value = lambda value: str(value).isdigit()
+
+
+class HandoverForm(_TicketFields):
+    visit = forms.CharField(
+        label=_("受付番号（来庁）"),
+        max_length=14,
+        required=False,
+        help_text=_("来庁の受付番号があれば入力すると、問い合わせに結び付けます。"),
+    )
+
+
+class ReplyForm(forms.Form):
+    AFTER = [
+        ("", _("対応中のまま")),
+        (TicketState.PENDING_CUSTOMER, _("回答待ちにする")),
+        (TicketState.RESOLVED, _("解決にする")),
+    ]
+    body = forms.CharField(
+        label=_("回答"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    after = forms.ChoiceField(label=_("送信後の状態"), choices=AFTER, required=False)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(
+        label=_("内部メモ"), max_length=BODY_MAX, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class StateForm(forms.Form):
+    state = forms.ChoiceField(label=_("新しい状態"))
+    reason = forms.CharField(label=_("理由（任意）"), max_length=REASON_MAX, required=False)
+
+    def __init__(self, *args, allowed=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [(s, TicketState(s).label) for s in allowed]
+
+
+class AssignForm(forms.Form):
+    owner = forms.TypedChoiceField(label=_("担当者"), required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].choices = [
+            ("", _("担当者なし（課の受付箱へ戻す）")),
+            *[(s.pk, f"{s.display_name}（{s.username}）") for s in staff],
+        ]
+
+
+class DepartmentForm(forms.Form):
+    department = forms.ChoiceField(label=_("担当課"))
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [(d.code, d.name) for d in departments]
+
+
+class EscalateForm(DepartmentForm):
+    reason = forms.CharField(
+        label=_("回す理由"), max_length=REASON_MAX, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class MergeForm(forms.Form):
+    into = forms.CharField(
+        label=_("統合先の問い合わせ番号"),
+        max_length=20,
+        help_text=_("例: 2026-000123。この問い合わせは統合先に移り、完了になります。"),
+    )
+    reason = forms.CharField(label=_("理由（任意）"), max_length=REASON_MAX, required=False)
+
+
+class LinkForm(forms.Form):
+    kind = forms.ChoiceField(label=_("種類"), choices=LinkKind.choices)
+    ref = forms.CharField(label=_("受付番号"), max_length=40)
+
+
+class ResidentLinkForm(forms.Form):
+    atena_number = forms.CharField(label=_("宛名番号"), max_length=20)
+    purpose = forms.CharField(label=_("照会の目的"), max_length=300)
+
+
+# ---------------------------------------------------------------- FAQ administration
+
+
+class FaqFilterForm(forms.Form):
+    q = forms.CharField(label=_("質問に含む語"), max_length=100, required=False)
+    category = forms.ChoiceField(label=_("分類"), required=False)
+    status = forms.ChoiceField(
+        label=_("状態"), required=False, choices=_choices(_("すべて"), FaqStatus.choices)
+    )
+    review = forms.BooleanField(label=_("見直し日を過ぎたものだけ"), required=False)
+
+    def __init__(self, *args, categories=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("すべて")), *_pairs(categories)]
+
+
+class FaqAnswerForm(forms.ModelForm):
+    category = forms.ModelChoiceField(
+        label=_("分類"), queryset=FaqCategory.objects.none(), to_field_name="code"
+    )
+    department = forms.ChoiceField(label=_("担当課"), required=False)
+    status = forms.ChoiceField(label=_("状態"), choices=FaqStatus.choices, widget=forms.RadioSelect)
+    review_on = forms.DateField(
+        label=_("見直し日"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("この日を過ぎると一覧で「見直し期限切れ」と表示します。"),
+    )
+
+    class Meta:
+        model = FaqAnswer
+        fields = ["category", "question", "answer", "keywords", "department", "status", "review_on"]
+        widgets = {"answer": forms.Textarea(attrs={"rows": 10})}
+        help_texts = {
+            "answer": _(
+                "テキストまたは Markdown（見出し・箇条書き・リンク）。"
+                "HTML タグは文字として表示されます。"
+            ),
+            "keywords": _("検索で見つけやすくする語を空白で区切って入力します。"),
+        }
+
+    def __init__(self, *args, departments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = FaqCategory.objects.all()
+        self.fields["department"].choices = [("", _("指定しない")), *_pairs(departments)]
+
+
+class SynonymForm(forms.Form):
+    words = forms.CharField(
+        label=_("同義語のグループ"),
+        max_length=500,
+        help_text=_("同じ意味の語を空白で区切って入力します（例: がらくた 粗大ごみ）。"),
+    )

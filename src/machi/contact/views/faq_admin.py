@@ -1,0 +1,148 @@
+"""FAQ administration (FAQ の管理): the answers with their categories, draft or
+published state and review date, and the municipality's synonyms.
+
+Editors are 担当課職員, 監督者 and 自治体管理者, as ``services.faq`` requires; a counter
+clerk searches the FAQ while answering but does not edit it.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from machi.accounts.models import Department
+from machi.accounts.roles import Role
+from machi.audit.services import Terminal
+from machi.contact import forms
+from machi.contact.markup import body_html
+from machi.contact.models import FaqAnswer, FaqCategory, FaqSynonym
+from machi.contact.services.faq import faq_answer_save, faq_synonym_add, faq_synonym_delete
+from machi.contact.services.tickets import TicketError
+from machi.web.decorators import roles_required
+
+EDITOR_ROLES = (Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN)
+PAGE_SIZE = 50
+
+editor_required = roles_required(*EDITOR_ROLES)
+
+
+def _departments(request: HttpRequest) -> list[Department]:
+    return list(Department.objects.filter(municipality=request.user.municipality).order_by("id"))
+
+
+@require_GET
+@never_cache
+@editor_required
+def faq_list(request: HttpRequest, lg_code: str) -> HttpResponse:
+    categories = list(FaqCategory.objects.all())
+    form = forms.FaqFilterForm(request.GET or None, categories=categories)
+    answers = FaqAnswer.objects.select_related("category")
+    today = timezone.localdate()
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            text = data["q"]
+            answers = answers.filter(Q(question__contains=text) | Q(keywords__contains=text))
+        if data["category"]:
+            answers = answers.filter(category__code=data["category"])
+        if data["status"]:
+            answers = answers.filter(status=data["status"])
+        if data["review"]:
+            answers = answers.filter(review_on__lt=today)
+    page = Paginator(answers.order_by("category__order", "id"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    overdue = FaqAnswer.objects.filter(review_on__lt=today).count()
+    return render(
+        request,
+        "contact/staff/faq_list.html",
+        {"form": form, "page": page, "today": today, "overdue": overdue,
+         "query_string": query.urlencode()},
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@editor_required
+def faq_edit(request: HttpRequest, lg_code: str, pk: int | None = None) -> HttpResponse:
+    instance = None
+    if pk is not None:
+        instance = FaqAnswer.objects.select_related("category").filter(pk=pk).first()
+        if instance is None:
+            raise Http404(_("FAQ が見つかりません。"))
+    departments = _departments(request)
+    if request.method == "GET":
+        form = forms.FaqAnswerForm(instance=instance, departments=departments)
+        status = 200
+    else:
+        form = forms.FaqAnswerForm(
+            request.POST, instance=instance or FaqAnswer(), departments=departments
+        )
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                saved = faq_answer_save(
+                    category=data["category"], question=data["question"], answer=data["answer"],
+                    keywords=data["keywords"], department=data["department"],
+                    status=data["status"], review_on=data["review_on"], instance=instance,
+                    actor=request.user, terminal=Terminal.from_request(request),
+                )  # fmt: skip
+            except TicketError as refusal:
+                form.add_error(None, " ".join(refusal.messages))
+            else:
+                messages.success(request, _("FAQ「%(q)s」を保存しました。") % {"q": saved.question})
+                return redirect("contact:faq_edit", lg_code, saved.pk)
+        status = 400
+        if instance is not None:
+            instance.refresh_from_db()  # the page shows what is stored, not the refused edit
+    preview = body_html(instance.answer, "markdown") if instance is not None else ""
+    return render(
+        request,
+        "contact/staff/faq_edit.html",
+        {"form": form, "answer": instance, "preview": preview, "today": timezone.localdate()},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@editor_required
+def faq_synonyms(request: HttpRequest, lg_code: str) -> HttpResponse:
+    form = forms.SynonymForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_bound:
+        if form.is_valid():
+            try:
+                faq_synonym_add(words=form.cleaned_data["words"], actor=request.user,
+                                terminal=Terminal.from_request(request))  # fmt: skip
+            except TicketError as refusal:
+                form.add_error("words", " ".join(refusal.messages))
+            else:
+                messages.success(request, _("同義語を追加しました。"))
+                return redirect("contact:faq_synonyms", lg_code)
+        status = 400
+    synonyms = list(FaqSynonym.objects.order_by("id"))
+    return render(
+        request, "contact/staff/faq_synonyms.html", {"form": form, "synonyms": synonyms},
+        status=status,
+    )  # fmt: skip
+
+
+@require_POST
+@editor_required
+def faq_synonym_remove(request: HttpRequest, lg_code: str, pk: int) -> HttpResponse:
+    synonym = FaqSynonym.objects.filter(pk=pk).first()
+    if synonym is None:
+        raise Http404(_("同義語が見つかりません。"))
+    faq_synonym_delete(synonym=synonym, actor=request.user, terminal=Terminal.from_request(request))
+    messages.success(request, _("同義語「%(words)s」を削除しました。") % {"words": synonym.words})
+    return redirect("contact:faq_synonyms", lg_code)
