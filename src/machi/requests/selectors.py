@@ -221,3 +221,36 @@ def department_request_inbox(
         for r in requests
     ]
     return rows, total
+
+
+@dataclass(frozen=True)
+class Inbox:
+    """The 「要望・通報」 section of a department's task list (and the triage queue for
+    supervisors)."""
+
+    rows: list[InboxRow]
+    total: int
+    triage_rows: list[InboxRow] | None  # None: not a supervisor
+    triage_total: int
+
+
+def staff_request_inbox(*, staff: Any, department: str, limit: int = 100) -> Inbox:
+    rows, total = department_request_inbox(department=department, limit=limit)
+    triage_rows, triage_total = None, 0
+    if staff.has_role("supervisor"):
+        triage_rows, triage_total = department_request_inbox(department="", limit=limit)
+    return Inbox(rows, total, triage_rows, triage_total)
+
+
+def request_attribute_answers(*, request: Request) -> list[tuple[str, str]]:
+    """The answers to the extra questions as (question, answer text), in the
+    category's order; answers to questions removed since keep their code."""
+    questions = {a.code: a for a in request.category.attributes.all()}
+    answers = []
+    for code, value in request.attribute_values.items():
+        attribute = questions.get(code)
+        names = {v["key"]: v["name"] for v in attribute.values} if attribute else {}
+        items = value if isinstance(value, list) else [value]
+        text = "、".join(names.get(str(v), str(v)) for v in items)
+        answers.append((attribute.description if attribute else code, text))
+    return answers

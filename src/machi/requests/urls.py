@@ -1,13 +1,44 @@
 from django.urls import path, re_path
 
 from machi.requests import open311
+from machi.requests.views import admin as req_admin
+from machi.requests.views import staff
 
 app_name = "requests"
 
 FMT = r"\.(?P<fmt>json|xml)$"
 BASE = r"^open311/v2/(?P<lg_code>\d{6})/"
 
+STAFF = "<lg:lg_code>/requests/staff/"
+ADMIN = "<lg:lg_code>/requests/admin/"
+
 urlpatterns = [
+    path(STAFF + "<int:pk>/", staff.request_detail, name="staff_request"),
+    path(STAFF + "<int:pk>/reporter/", staff.reporter_reveal, name="staff_reporter"),
+    path(STAFF + "<int:pk>/<slug:action>/", staff.request_action, name="staff_action"),
+    path(STAFF + "templates/", staff.templates, name="staff_templates"),
+    path(STAFF + "templates/<int:pk>/", staff.template_edit, name="staff_template"),
+    path(STAFF + "templates/<int:pk>/delete/", staff.template_delete, name="staff_template_delete"),
+    path(ADMIN + "categories/", req_admin.categories, name="admin_categories"),
+    path(ADMIN + "categories/<int:pk>/", req_admin.category, name="admin_category"),
+    path(
+        ADMIN + "categories/<int:pk>/attributes/",
+        req_admin.attribute_save,
+        name="admin_attribute_add",
+    ),
+    path(
+        ADMIN + "categories/<int:pk>/attributes/<int:attribute_pk>/",
+        req_admin.attribute_save,
+        name="admin_attribute",
+    ),
+    path(
+        ADMIN + "categories/<int:pk>/attributes/<int:attribute_pk>/delete/",
+        req_admin.attribute_delete,
+        name="admin_attribute_delete",
+    ),
+    path(ADMIN + "areas/", req_admin.areas, name="admin_areas"),
+    path(ADMIN + "areas/upload/", req_admin.areas_upload, name="admin_areas_upload"),
+    path(ADMIN + "rules/", req_admin.rule_set, name="admin_rule"),
     re_path(BASE + r"discovery" + FMT, open311.discovery, name="open311_discovery"),
     re_path(BASE + r"services" + FMT, open311.services, name="open311_services"),
     re_path(

@@ -26,6 +26,7 @@ from machi.counter import selectors, services
 from machi.counter.documents.forms import filer_text
 from machi.counter.services.visits import NOT_NEEDED_REASON_MAX
 from machi.procedures.engine.catalogue import EVENT_LABELS
+from machi.requests.selectors import staff_request_inbox
 from machi.web.decorators import roles_required
 
 TASK_ROLES = (Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
@@ -89,6 +90,8 @@ def _panel_context(
         "total": total,
         "more": total - len(rows),
         "reason_max": NOT_NEEDED_REASON_MAX,
+        # one inbox per department: its residents' requests beside its procedures
+        "inbox": staff_request_inbox(staff=request.user, department=department.code),
         **extra,
     }
 
