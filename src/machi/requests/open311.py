@@ -12,6 +12,7 @@ Datetimes are W3C (ISO 8601) with the +09:00 offset.
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import re
 import xml.etree.ElementTree as ET
@@ -20,17 +21,25 @@ from functools import wraps
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from machi.apiclients.selectors import apiclient_by_token
 from machi.apiclients.services import apiclient_touch
+from machi.audit.models import AuditEntry
 from machi.audit.services import Terminal, audit_append
 from machi.requests import selectors
-from machi.requests.models import Channel, Request, open311_status
-from machi.requests.services import Reporter, request_create
-from machi.tenancy.context import tenant_context
+from machi.requests.models import OPEN_STATUSES, Channel, Request, Status, open311_status
+from machi.requests.services import (
+    Reporter,
+    request_answer,
+    request_create,
+    request_status_change,
+)
+from machi.tenancy.context import current_tenant_alias, tenant_context
 from machi.tenancy.selectors import municipality_get
 from machi.web.decorators import public_view
 
@@ -380,7 +389,9 @@ def token(request: HttpRequest, *, municipality, fmt: str, token: str):
 
 @endpoint
 def updates(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
-    _methods(request, "GET")
+    _methods(request, "GET", "POST")
+    if request.method == "POST":
+        return _post_update(request, fmt)
     start, end = _date_range(request.GET, default_days=90)
     rows = [
         {
@@ -394,6 +405,129 @@ def updates(request: HttpRequest, *, municipality, fmt: str) -> HttpResponse:
         for u in selectors.update_list_public(start=start, end=end, limit=MAX_RESULTS)
     ]
     return _respond(fmt, "service_request_updates", "request_update", rows)
+
+
+# mySociety's POST Service Request Update: the generic OPEN/CLOSED or an extended state.
+_UPDATE_STATUSES = {"OPEN": None, "CLOSED": None} | {
+    s.value.upper(): s.value for s in Status if s.value not in ("open", "closed")
+}
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+# The audit entry of a received update doubles as the record of the client's update_id.
+UPDATE_RECEIVED = "requests.open311.update_received"
+
+
+def _update_target(req: Request, status: str) -> str:
+    """The machi status an update's ``status`` asks for (the request's own when unchanged).
+
+    OPEN/CLOSED only say which side the request is on: a request already on that side
+    keeps its extended state; crossing over reopens (受付) or closes (終了) it."""
+    extended = _UPDATE_STATUSES[status]
+    if extended is not None:
+        return extended
+    if status == "OPEN":
+        return req.status if req.status in OPEN_STATUSES else Status.OPEN
+    return req.status if req.status not in OPEN_STATUSES else Status.CLOSED
+
+
+def _update_seen(req: Request, client, client_update_id: str) -> dict[str, Any] | None:
+    """The audit detail of this client's earlier update of that id on this request."""
+    entries = AuditEntry.objects.filter(
+        action=UPDATE_RECEIVED, object_type="request", object_id=req.service_request_id,
+        actor_username=client.audit_actor_label,
+    ).values_list("detail", flat=True)  # fmt: skip
+    return next((d for d in entries if d.get("update_id") == client_update_id), None)
+
+
+def _post_update(request: HttpRequest, fmt: str) -> HttpResponse:
+    """An API client's update (a public note, a status change or both) on a request.
+
+    The client's ``update_id`` makes a retry safe: the same update posted again answers
+    with the update already recorded and writes nothing."""
+    params = request.POST
+    client = _client(request, params.get("api_key", ""))
+    request_id = params.get("service_request_id", "").strip()
+    if not request_id:
+        raise Open311Error(400, "service_request_id is required")
+    client_update_id = (params.get("update_id") or params.get("update_id_ext") or "").strip()
+    if not client_update_id:
+        raise Open311Error(400, "update_id is required (the client's id of this update)")
+    if len(client_update_id) > 100:
+        raise Open311Error(400, "update_id may have at most 100 characters")
+    status = params.get("status", "").strip().upper()
+    if status not in _UPDATE_STATUSES:
+        raise Open311Error(
+            400, f"status must be one of {', '.join(_UPDATE_STATUSES)} (got {status or 'none'})"
+        )
+    if status == "DUPLICATE":
+        raise Open311Error(400, "a duplicate is merged onto its original by staff, not by update")
+    stamp = params.get("updated_datetime", "").strip()
+    if not stamp:
+        raise Open311Error(400, "updated_datetime is required")
+    if "T" not in stamp:
+        raise Open311Error(400, "updated_datetime must be a W3C datetime with a time zone")
+    updated = w3c_parse("updated_datetime", stamp)
+    now = timezone.now()
+    if updated > now + CLOCK_SKEW:
+        raise Open311Error(400, "updated_datetime is in the future")
+    description = params.get("description", "").strip()
+    media_url = params.get("media_url", "").strip()
+    if media_url:
+        try:
+            URLValidator(schemes=["https", "http"])(media_url)
+        except ValidationError as exc:
+            raise Open311Error(400, "media_url is not a valid http(s) URL") from exc
+    req = (
+        Request.objects.filter(pk=int(request_id)).first()
+        if request_id.isdigit() and len(request_id) < 19
+        else None
+    )
+    if req is None:
+        raise Open311Error(404, f"service_request_id {request_id} not found")
+    if updated < req.requested_at:
+        raise Open311Error(400, "updated_datetime is before the request was filed")
+    digest = hashlib.sha256(f"{status}\n{description}".encode()).hexdigest()
+    terminal = Terminal.from_request(request)
+    try:
+        with transaction.atomic(using=current_tenant_alias()):
+            # The row lock serialises a retry racing its original on the same request.
+            req = Request.objects.select_for_update().get(pk=req.pk)
+            seen = _update_seen(req, client, client_update_id)
+            if seen is not None:
+                if seen["digest"] != digest:
+                    raise Open311Error(
+                        400, f"update_id {client_update_id} was already used for another update"
+                    )
+                update_id = seen["machi_update_id"]
+            else:
+                target = _update_target(req, status)
+                if target != req.status:
+                    update = request_status_change(
+                        request=req, status=target, actor=client, text=description,
+                        terminal=terminal,
+                    )  # fmt: skip
+                elif description:
+                    update = request_answer(
+                        request=req, text=description, public=True, actor=client,
+                        terminal=terminal,
+                    )  # fmt: skip
+                else:
+                    raise Open311Error(
+                        400, "nothing to update: the status is unchanged and description is empty"
+                    )
+                update_id = update.pk
+                audit_append(
+                    action=UPDATE_RECEIVED, actor=client, object_type="request",
+                    object_id=req.service_request_id, function="open311:servicerequestupdates",
+                    terminal=terminal,
+                    detail={"update_id": client_update_id, "machi_update_id": update_id,
+                            "updated_datetime": updated.isoformat(), "status": status,
+                            "digest": digest, "media_url": bool(media_url)},
+                )  # fmt: skip
+    except ValidationError as exc:
+        raise Open311Error(400, " ".join(exc.messages)) from exc
+    return _respond(fmt, "service_request_updates", "request_update", [
+        {"update_id": str(update_id)}
+    ])  # fmt: skip
 
 
 @public_view
