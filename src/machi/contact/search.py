@@ -54,6 +54,12 @@ def fold(text: str) -> str:
     return unicodedata.normalize("NFKC", text).casefold()
 
 
+@functools.lru_cache(maxsize=8192)
+def _fold_word(word: str) -> str:
+    """fold() of a query word (the same few words come back in every snippet)."""
+    return fold(word)
+
+
 def kata(text: str) -> str:
     return jaconv.hira2kata(text)
 
@@ -156,9 +162,13 @@ class Query:
         return frozenset().union(*self.groups) if self.groups else frozenset()
 
 
-def analyse_query(text: str, *, synonyms: Synonyms, readings: dict[str, str]) -> Query:
+def analyse_query(
+    text: str, *, synonyms: Synonyms, readings: dict[str, str], longest: int | None = None
+) -> Query:
     """The query's term groups. *readings* maps a katakana reading to the answers'
-    term (built from ``search_readings``)."""
+    term (built from ``search_readings``); *longest* is its longest reading (the
+    caller's cache knows it: counting thousands of readings per query costs more than
+    the rest of the analysis)."""
     groups: list[frozenset[str]] = []
     surfaces: list[str] = []
     folded = fold(text)
@@ -174,7 +184,8 @@ def analyse_query(text: str, *, synonyms: Synonyms, readings: dict[str, str]) ->
 
     for token in tokens(folded):
         add({token.term, token.surface}, token.surface)
-    longest = max((len(r) for r in readings), default=0)
+    if longest is None:
+        longest = max((len(r) for r in readings), default=0)
     for run in _KANA_RUN.findall(folded):
         run_kata = kata(run)
         if run_kata in synonyms._map:
@@ -197,9 +208,9 @@ def snippet(text: str, query: Query, *, width: int = 80) -> str:
     """Plain text around the first place the answer text mentions the query."""
     folded = fold(text)
     best = -1
-    candidates = set(query.surfaces) | set(query.terms)
-    for word in sorted(candidates, key=len, reverse=True):
-        at = folded.find(fold(word)) if len(fold(word)) == len(word) else folded.find(word)
+    for word in set(query.surfaces) | set(query.terms):
+        word_folded = _fold_word(word)
+        at = folded.find(word_folded if len(word_folded) == len(word) else word)
         if at >= 0 and (best < 0 or at < best):
             best = at
     flat = " ".join(text.split())

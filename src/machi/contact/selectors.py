@@ -9,7 +9,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, Max, Q
+from django.db.models import Q
 
 from machi.contact import search
 from machi.contact.models import FaqAnswer, FaqSearch, FaqStatus, FaqSynonym, Ticket
@@ -20,7 +20,7 @@ MAX_RESULTS = 20
 QUERY_MAX = 200
 TITLE, KEYWORDS, BODY = 3.0, 2.0, 1.0
 
-_cache: OrderedDict[tuple, tuple[search.Synonyms, dict[str, str]]] = OrderedDict()
+_cache: OrderedDict[tuple, Vocabulary] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -31,14 +31,31 @@ class FaqHit:
     snippet: str
 
 
-def _vocabulary() -> tuple[search.Synonyms, dict[str, str]]:
+@dataclass(frozen=True)
+class Vocabulary:
+    synonyms: search.Synonyms
+    readings: dict[str, str]
+    longest: int  # the longest reading
+
+
+def _vocabulary_key() -> tuple:
+    """What the vocabulary depends on, in one statement (the ORM's two aggregates cost
+    more than the index lookup of a short query)."""
+    answers, synonyms = FaqAnswer._meta.db_table, FaqSynonym._meta.db_table
+    with connections[current_tenant_alias()].cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT COUNT(*) FROM {answers} WHERE status = %s), "  # noqa: S608
+            f"(SELECT MAX(updated_at) FROM {answers} WHERE status = %s), "
+            f"(SELECT COUNT(*) FROM {synonyms}), (SELECT MAX(updated_at) FROM {synonyms})",
+            [FaqStatus.PUBLISHED, FaqStatus.PUBLISHED],
+        )
+        return (current_lg_code(), *cursor.fetchone())
+
+
+def _vocabulary() -> Vocabulary:
     """The synonyms (default list + the municipality's) and the readings of the
     published answers' terms, cached until an answer or a synonym changes."""
-    answers = FaqAnswer.objects.filter(status=FaqStatus.PUBLISHED).aggregate(
-        n=Count("id"), at=Max("updated_at")
-    )
-    synonyms = FaqSynonym.objects.aggregate(n=Count("id"), at=Max("updated_at"))
-    key = (current_lg_code(), answers["n"], answers["at"], synonyms["n"], synonyms["at"])
+    key = _vocabulary_key()
     with _lock:
         if key in _cache:
             _cache.move_to_end(key)
@@ -52,7 +69,8 @@ def _vocabulary() -> tuple[search.Synonyms, dict[str, str]]:
         for pair in text.split():
             reading, _sep, term = pair.partition("=")
             readings.setdefault(reading, term)
-    value = (search.Synonyms(groups), readings)
+    longest = max((len(r) for r in readings), default=0)
+    value = Vocabulary(search.Synonyms(groups), readings, longest)
     with _lock:
         _cache[key] = value
         while len(_cache) > 32:
@@ -71,10 +89,30 @@ def _candidates(terms: list[str]) -> list[tuple[int, str, str, str]]:
     if connection.vendor == "sqlite":
         expression = " OR ".join('"' + f" {t} ".replace('"', '""') + '"' for t in terms)
         with connection.cursor() as cursor:
+            # bm25 scores every match: only worth it when there are more than CANDIDATES
+            # (the ranking below looks at every candidate anyway).
             cursor.execute(
-                f"SELECT rowid, title, keywords, body FROM {FTS_TABLE} "  # noqa: S608
-                f"WHERE {FTS_TABLE} MATCH %s ORDER BY bm25({FTS_TABLE}, 3.0, 2.0, 1.0) LIMIT %s",
-                [expression, CANDIDATES],
+                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
+                [expression, CANDIDATES + 1],
+            )
+            ids = [row[0] for row in cursor.fetchall()]
+            if len(ids) > CANDIDATES:
+                cursor.execute(
+                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608
+                    f"ORDER BY bm25({FTS_TABLE}, 3.0, 2.0, 1.0) LIMIT %s",
+                    [expression, CANDIDATES],
+                )
+                ids = [row[0] for row in cursor.fetchall()]
+            if not ids:
+                return []
+            # The terms from the answers' own table (reading them back from the FTS table
+            # costs more than the index lookup), in plain SQL: the ORM's compiling of a
+            # 300-id IN costs as much as the read.
+            cursor.execute(
+                "SELECT id, search_title, search_keywords, search_body "  # noqa: S608
+                f"FROM {FaqAnswer._meta.db_table} WHERE status = %s "
+                f"AND id IN ({', '.join(['%s'] * len(ids))})",
+                [FaqStatus.PUBLISHED, *ids],
             )
             return list(cursor.fetchall())
     condition = Q()
@@ -101,25 +139,29 @@ def faq_search(*, query: str, limit: int = 5) -> list[FaqHit]:
     limit = max(1, min(limit, MAX_RESULTS))
     if not query:
         return []
-    synonyms, readings = _vocabulary()
-    analysed = search.analyse_query(query, synonyms=synonyms, readings=readings)
+    vocabulary = _vocabulary()
+    analysed = search.analyse_query(
+        query, synonyms=vocabulary.synonyms, readings=vocabulary.readings,
+        longest=vocabulary.longest,
+    )  # fmt: skip
     if not analysed.groups:
         return []
     rows = _candidates(sorted(analysed.terms))
     # Where each query word appears in each candidate, then a rarer word weighs more
     # (1 + ln(candidates / candidates with the word)): 「コンビニで住民票」 is about
     # コンビニ交付, not about any of the answers that mention 住民票.
+    # Fields are " term term … ": a term padded with spaces is found as a whole term.
+    patterns = [tuple(f" {t} " for t in group) for group in analysed.groups]
     matrix = []
     seen = [0] * len(analysed.groups)
     for pk, title, keywords, body in rows:
-        fields = (set(title.split()), set(keywords.split()), set(body.split()))
         places = []
-        for i, group in enumerate(analysed.groups):
-            if not group.isdisjoint(fields[0]):
+        for i, group in enumerate(patterns):
+            if any(p in title for p in group):
                 best = TITLE
-            elif not group.isdisjoint(fields[1]):
+            elif any(p in keywords for p in group):
                 best = KEYWORDS
-            elif not group.isdisjoint(fields[2]):
+            elif any(p in body for p in group):
                 best = BODY
             else:
                 best = 0.0
@@ -134,7 +176,11 @@ def faq_search(*, query: str, limit: int = 5) -> list[FaqHit]:
             scored.append((round(score, 6), pk))
     scored.sort(key=lambda item: (-item[0], item[1]))
     top = scored[: limit * 2]
-    answers = FaqAnswer.objects.select_related("category").in_bulk([pk for _s, pk in top])
+    answers = (
+        FaqAnswer.objects.select_related("category")
+        .defer("search_title", "search_keywords", "search_body", "search_readings")
+        .in_bulk([pk for _s, pk in top])
+    )
     ranked = sorted(
         (
             (score, answers[pk].helped_count - answers[pk].not_helped_count, pk)
