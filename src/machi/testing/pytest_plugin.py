@@ -138,10 +138,12 @@ def pytest_runtest_makereport(item, call):
     # controller sees only reports (plain attributes travel with them).
     info: dict[str, object] = {}
     # A call report exists only when setup passed: the body ran, with its database if it
-    # has one. sqlite_only tests check SQLite's own mechanisms (journal modes, WAL):
+    # has one, unless the body gave up with pytest.skip (an xfailed body did run).
+    # sqlite_only tests check SQLite's own mechanisms (journal modes, WAL):
     # PostgreSQL has nothing to run them on, so they are left out of the comparison.
     if (
         report.when == "call"
+        and (not report.skipped or hasattr(report, "wasxfail"))
         and uses_database(item)
         and item.get_closest_marker("sqlite_only") is None
     ):
