@@ -17,7 +17,8 @@ SIZES = [(1280, 800), (1024, 768)]
 
 @pytest.fixture(scope="module")
 def agent(machi_server) -> str:
-    """A counter clerk of 千代田区 with a confirmed TOTP device, and the default FAQ."""
+    """A counter clerk of 千代田区 who also edits the FAQ (担当課職員), with a confirmed
+    TOTP device, and the default FAQ."""
     script = (
         "from django_otp.plugins.otp_totp.models import TOTPDevice\n"
         "from machi.accounts.models import Staff\n"
@@ -29,7 +30,7 @@ def agent(machi_server) -> str:
         f"    s = staff_create(username={USERNAME!r}, display_name='電話 応子',\n"
         f"        password={DEMO_PASSWORD!r},\n"
         "        municipality=Municipality.objects.get(lg_code='131016'),\n"
-        "        memberships=[('shimin', 'counter_clerk')])\n"
+        "        memberships=[('shimin', 'counter_clerk'), ('shimin', 'department_staff')])\n"
         "    TOTPDevice.objects.create(user=s, name='e2e', confirmed=True)\n"
         "with tenant_context('131016'):\n"
         "    faq_load_default()\n"
@@ -80,4 +81,31 @@ def test_agent_answers_a_phone_question_from_the_faq(agent, signed_in_page, chec
     page.goto("/131016/contact/tickets/?state=resolved")
     expect(page.locator("table.contact-tickets")).to_contain_text("一次解決")
     checks.check(page, f"ticket list ({size[0]}×{size[1]})")
+    checks.assert_clean()
+
+
+OVERFLOW_JS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_hand_over_and_faq_administration_pages(agent, signed_in_page, checks, size):
+    page: Page = checks.watched(signed_in_page(agent))
+    page.set_viewport_size({"width": size[0], "height": size[1]})
+    page.goto("/131016/counter/reception/")
+    page.get_by_role("link", name="コールセンターへ引継ぎ").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("コールセンターへ引継ぎ")
+    assert page.evaluate(OVERFLOW_JS), "the hand-over page scrolls sideways"
+    checks.check(page, f"hand-over ({size[0]}×{size[1]})")
+
+    page.goto("/131016/contact/faq/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("FAQ の管理")
+    page.get_by_role("link", name="住民票の写しの請求", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("FAQ の編集")
+    expect(page.locator(".faq-preview")).to_contain_text("住民票の写しは")
+    assert page.evaluate(OVERFLOW_JS), "the FAQ edit page scrolls sideways"
+    checks.check(page, f"FAQ edit ({size[0]}×{size[1]})")
+
+    page.goto("/131016/contact/faq/synonyms/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("同義語")
+    checks.check(page, f"FAQ synonyms ({size[0]}×{size[1]})")
     checks.assert_clean()
