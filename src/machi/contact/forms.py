@@ -94,14 +94,8 @@ class _TicketFields(forms.Form):
 
 
 class PhoneTicketForm(_TicketFields):
-    # The answers the agent's typing suggested (faq_search_log ids): a ticket follows
-    # them, so they do not count as deflected.
-    faq_search = forms.TypedMultipleChoiceField(required=False, coerce=int)
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # any ids; the view keeps only searches that exist and no ticket followed yet
-        self.fields["faq_search"].valid_value = lambda value: str(value).isdigit()
+    """The phone ticket; the FAQ searches its typing made come as ``faq_search`` ids,
+    read by the view (they are not the caller's data)."""
 
 
 class HandoverForm(_TicketFields):
