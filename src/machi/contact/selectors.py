@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import math
 import statistics
 import threading
@@ -9,10 +10,11 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Count, Q
+from django.utils import timezone
 
 from machi.contact import search
-from machi.contact.models import FaqAnswer, FaqSearch, FaqStatus, FaqSynonym, Ticket
+from machi.contact.models import FaqAnswer, FaqCategory, FaqSearch, FaqStatus, FaqSynonym, Ticket
 from machi.contact.services.faq import FTS_TABLE
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
@@ -203,47 +205,108 @@ def _quantile(values: list[int], q: float) -> float | None:
     return statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1]
 
 
-def contact_metrics(*, since, until) -> dict:
-    """Tickets created in [since, until): first-contact resolution rate, first response
-    and resolution business minutes (median, p90) per channel, SLA breaches, and FAQ
-    deflection (searches in the period no ticket followed)."""
+# The figures of one set of tickets (a channel, a group, all of them).
+def _figures() -> dict:
+    return {"tickets": 0, "resolved": 0, "fcr": 0, "first": [], "resolution": [],
+            "first_breaches": 0, "resolution_breaches": 0}  # fmt: skip
+
+
+def _summary(e: dict) -> dict:
+    return {
+        "tickets": e["tickets"], "resolved": e["resolved"], "first_contact_resolutions": e["fcr"],
+        "first_contact_resolution_rate": e["fcr"] / e["resolved"] if e["resolved"] else None,
+        "first_response_minutes": {"median": _quantile(e["first"], 0.5),
+                                   "p90": _quantile(e["first"], 0.9), "count": len(e["first"])},
+        "resolution_minutes": {"median": _quantile(e["resolution"], 0.5),
+                               "p90": _quantile(e["resolution"], 0.9),
+                               "count": len(e["resolution"])},
+        "first_response_breaches": e["first_breaches"],
+        "resolution_breaches": e["resolution_breaches"],
+        "breaches": e["first_breaches"] + e["resolution_breaches"],
+    }  # fmt: skip
+
+
+def _week_of(moment: datetime.datetime) -> datetime.date:
+    day = timezone.localtime(moment).date()
+    return day - datetime.timedelta(days=day.weekday())
+
+
+def contact_metrics(*, since: datetime.datetime, until: datetime.datetime) -> dict:
+    """Tickets created in [since, until) (merged duplicates left out) and the residents'
+    FAQ searches of the same period, in a constant number of queries:
+
+    * per channel, per group (担当課) and in total: first-contact resolution rate
+      (first-contact resolutions ÷ resolved tickets), first response and resolution
+      times in business minutes (median, p90, over the tickets that have them), SLA
+      breaches (first response, resolution);
+    * tickets per topic (the FAQ category) per week (weeks start on Monday, JST);
+    * FAQ deflection: of the residents' searches that showed at least one answer, the
+      share no ticket followed (agents' searches do not count; searches with no answer
+      are counted apart, as questions the FAQ does not answer yet).
+    """
     tickets = Ticket.objects.filter(
         created_at__gte=since, created_at__lt=until, merged_into__isnull=True
     )
     channels: dict[str, dict] = {}
+    groups: dict[str, dict] = {}
+    group_names: dict[str, str] = {}
+    total = _figures()
+    per_topic: dict[str, dict[datetime.date, int]] = {}
     rows = tickets.values_list(
-        "channel", "first_contact_resolution", "first_response_business_minutes",
-        "resolution_business_minutes", "sla_first_response_breached_at",
-        "sla_resolution_breached_at",
+        "channel", "group", "group_name", "topic", "created_at", "first_contact_resolution",
+        "first_response_business_minutes", "resolution_business_minutes",
+        "sla_first_response_breached_at", "sla_resolution_breached_at",
     )  # fmt: skip
-    for channel, fcr, first, resolution, breach1, breach2 in rows:
-        entry = channels.setdefault(
-            channel,
-            {"tickets": 0, "resolved": 0, "fcr": 0, "first": [], "resolution": [], "breaches": 0},
-        )
-        entry["tickets"] += 1
-        entry["resolved"] += fcr is not None
-        entry["fcr"] += bool(fcr)
-        if first is not None:
-            entry["first"].append(first)
-        if resolution is not None:
-            entry["resolution"].append(resolution)
-        entry["breaches"] += (breach1 is not None) + (breach2 is not None)
-    result = {}
-    for channel, e in sorted(channels.items()):
-        result[channel] = {
-            "tickets": e["tickets"], "resolved": e["resolved"], "breaches": e["breaches"],
-            "first_contact_resolution_rate": e["fcr"] / e["resolved"] if e["resolved"] else None,
-            "first_response_minutes": {"median": _quantile(e["first"], 0.5),
-                                       "p90": _quantile(e["first"], 0.9)},
-            "resolution_minutes": {"median": _quantile(e["resolution"], 0.5),
-                                   "p90": _quantile(e["resolution"], 0.9)},
-        }  # fmt: skip
-    searches = FaqSearch.objects.filter(created_at__gte=since, created_at__lt=until)
-    total = searches.count()
-    deflected = searches.filter(ticket__isnull=True).count()
+    for channel, group, group_name, topic, created, fcr, first, resolution, b1, b2 in rows:
+        group_names.setdefault(group, group_name)
+        for entry in (
+            channels.setdefault(channel, _figures()), groups.setdefault(group, _figures()), total,
+        ):  # fmt: skip
+            entry["tickets"] += 1
+            entry["resolved"] += fcr is not None
+            entry["fcr"] += bool(fcr)
+            if first is not None:
+                entry["first"].append(first)
+            if resolution is not None:
+                entry["resolution"].append(resolution)
+            entry["first_breaches"] += b1 is not None
+            entry["resolution_breaches"] += b2 is not None
+        week = _week_of(created)
+        counts = per_topic.setdefault(topic, {})
+        counts[week] = counts.get(week, 0) + 1
+    weeks = []
+    week = _week_of(since)
+    last = _week_of(until - datetime.timedelta(microseconds=1))
+    while week <= last:
+        weeks.append(week)
+        week += datetime.timedelta(days=7)
+    names = dict(FaqCategory.objects.values_list("code", "name")) if per_topic else {}
+    topics = [
+        {"code": code, "name": names.get(code, code), "weeks": [counts.get(w, 0) for w in weeks],
+         "tickets": sum(counts.values())}
+        for code, counts in per_topic.items()
+    ]  # fmt: skip
+    topics.sort(key=lambda t: (t["code"] == "", -t["tickets"], t["code"]))
+    searches = FaqSearch.objects.filter(
+        created_at__gte=since, created_at__lt=until, source="resident"
+    ).aggregate(
+        total=Count("id"),
+        answered=Count("id", filter=Q(result_count__gt=0)),
+        deflected=Count("id", filter=Q(result_count__gt=0, ticket__isnull=True)),
+    )
     return {
-        "channels": result,
-        "faq_searches": total,
-        "faq_deflection_rate": deflected / total if total else None,
+        "channels": {key: _summary(e) for key, e in sorted(channels.items())},
+        "groups": {
+            key: {"name": group_names[key], **_summary(e)} for key, e in sorted(groups.items())
+        },
+        "total": _summary(total),
+        "weeks": weeks,
+        "topics": topics,
+        "faq_searches": searches["total"],
+        "faq_searches_answered": searches["answered"],
+        "faq_searches_unanswered": searches["total"] - searches["answered"],
+        "faq_deflected": searches["deflected"],
+        "faq_deflection_rate": (
+            searches["deflected"] / searches["answered"] if searches["answered"] else None
+        ),
     }

@@ -1,6 +1,7 @@
 from django.urls import path
 
-from machi.contact.views import faq_admin, staff
+from machi.contact.views import faq_admin, public, staff
+from machi.contact.views import metrics as contact_metrics
 
 app_name = "contact"
 
@@ -26,4 +27,17 @@ urlpatterns: list = [
         faq_admin.faq_synonym_remove,
         name="faq_synonym_delete",
     ),
+    # public: the resident's FAQ and web contact form
+    path("<lg:lg_code>/faq/", public.faq_index, name="faq_public"),
+    path("<lg:lg_code>/faq/<int:pk>/", public.faq_answer, name="faq_answer"),
+    path("<lg:lg_code>/faq/<int:pk>/feedback/", public.faq_vote, name="faq_vote"),
+    path("<lg:lg_code>/contact/", public.contact_form, name="contact_form"),
+    path(
+        "<lg:lg_code>/contact/suggestions/",
+        public.contact_suggestions,
+        name="contact_suggestions",
+    ),
+    path("<lg:lg_code>/contact/done/", public.contact_done, name="contact_done"),
+    # supervisors: the contact center's figures
+    path("<lg:lg_code>/contact/metrics/", contact_metrics.metrics, name="metrics"),
 ]

@@ -158,6 +158,16 @@ def faq_search_log(*, query: str, source: str, result_ids: list[int]) -> FaqSear
     )  # fmt: skip
 
 
+def faq_search_revise(*, search_id: int, query: str, result_ids: list[int]) -> FaqSearch | None:
+    """The resident goes on typing the same question (the contact form's suggestions):
+    the search of that form is revised, not logged again, so that one question counts
+    once for deflection. None when the search is gone or a ticket already followed it."""
+    updated = FaqSearch.objects.filter(pk=search_id, source="resident", ticket__isnull=True).update(
+        query=query.strip()[:200], result_ids=result_ids, result_count=len(result_ids)
+    )
+    return FaqSearch.objects.filter(pk=search_id).first() if updated else None
+
+
 def faq_synonym_add(*, words: str, actor: Any, terminal: Terminal | None = None) -> FaqSynonym:
     _require_editor(actor)
     group = words.replace("、", " ").replace(",", " ").split()
