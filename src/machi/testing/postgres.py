@@ -46,6 +46,22 @@ def _find_bindir() -> Path:
     )
 
 
+def utf8_ctype() -> str | None:
+    """A UTF-8 locale of this system for LC_CTYPE (C.UTF-8 first: it has no language
+    rules), or None when there is none (``locale -a``)."""
+    try:
+        command = ["locale", "-a"]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
+        listed = done.stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    by_key = {name.lower().replace("-", ""): name for name in listed}
+    for wanted in ("c.utf8", "en_us.utf8", "ja_jp.utf8"):
+        if wanted in by_key:
+            return by_key[wanted]
+    return None
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -73,8 +89,13 @@ class PostgresServer:
         subprocess.run(command, check=True, capture_output=True, text=True)  # noqa: S603
 
     def start(self) -> None:
+        # Sorting stays C (byte order, as before); the character classes must know
+        # UTF-8, or pg_trgm takes every kanji and kana for a separator and extracts no
+        # trigram from Japanese (its GIN indexes then match nothing useful).
+        ctype = utf8_ctype()
+        locale = ["--no-locale", f"--lc-ctype={ctype}"] if ctype else ["--no-locale"]
         self._run("initdb", "-D", str(self.data_dir), "-U", "machi", "-A", "trust", "-E", "UTF8",
-                  "--no-locale", "--no-sync")  # fmt: skip
+                  *locale, "--no-sync")  # fmt: skip
         options = (
             f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off "
