@@ -203,16 +203,14 @@ def _csv(table: Table, since: datetime.date, until: datetime.date) -> HttpRespon
 @never_cache
 @roles_required(Role.SUPERVISOR)
 def metrics(request: HttpRequest, lg_code: str) -> HttpResponse:
-    form = MetricsForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
+    form = MetricsForm(request.GET)  # bound even when empty: the defaults apply
+    if not form.is_valid():
         mark_errors(form)
         return render(
             request, "contact/metrics/metrics.html", {"form": form, "tables": []}, status=400
         )
-    if not form.is_bound:
-        form.is_valid()  # the defaults (the last four weeks)
     since, until = form.cleaned_data["since"], form.cleaned_data["until"]
-    if not form.is_bound:
+    if not request.GET:
         form = MetricsForm(initial={"since": since, "until": until})
     zone = timezone.get_current_timezone()
     start = datetime.datetime.combine(since, datetime.time(), tzinfo=zone)
