@@ -1,5 +1,6 @@
 """Forms of the staff screens of requests: they parse input; the services validate it
-and refuse with a message (shown as given)."""
+and refuse with a message (shown as given), so texts a service checks are not required
+here (the service's message is the clearer one)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ SETTABLE_STATUSES = [(v, label) for v, label in Status.choices if v != Status.DU
 
 class AnswerForm(forms.Form):
     text = forms.CharField(
-        label=_("回答・メモ"), max_length=MAX_ANSWER, widget=forms.Textarea(attrs={"rows": 5})
+        label=_("回答・メモ"),
+        required=False,
+        max_length=MAX_ANSWER,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )
     visibility = forms.ChoiceField(
         label=_("公開"),
@@ -53,7 +57,10 @@ class MergeForm(forms.Form):
 class RerouteForm(forms.Form):
     department = forms.ChoiceField(label=_("振り替え先の担当課"), choices=())
     reason = forms.CharField(
-        label=_("振り替えの理由"), max_length=MAX_ANSWER, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("振り替えの理由"),
+        required=False,
+        max_length=MAX_ANSWER,
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, departments: list[tuple[str, str]], **kwargs) -> None:
@@ -62,7 +69,7 @@ class RerouteForm(forms.Form):
 
 
 class HideForm(forms.Form):
-    reason = forms.CharField(label=_("非公開にする理由"), max_length=200)
+    reason = forms.CharField(label=_("非公開にする理由"), required=False, max_length=200)
 
 
 class ResponseTemplateForm(forms.Form):

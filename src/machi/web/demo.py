@@ -57,7 +57,7 @@ DEMO_AREAS: dict[str, tuple[str, list[list[float]]]] = {
             [139.7605, 35.6870],
             [139.7605, 35.6795],
         ],
-    ),  # fmt: skip
+    ),
     "271403": (
         "堺市堺区南瓦町",
         [
@@ -67,7 +67,7 @@ DEMO_AREAS: dict[str, tuple[str, list[list[float]]]] = {
             [135.4790, 34.5760],
             [135.4790, 34.5705],
         ],
-    ),  # fmt: skip
+    ),
 }
 
 
