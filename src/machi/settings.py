@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "machi.moves",
     "machi.requests",
     "machi.contact",
+    "machi.publiccomment",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -230,6 +231,25 @@ EMAIL_TIMEOUT = 10  # seconds: a slow mail server must not hold a staff request 
 DEFAULT_FROM_EMAIL = os.environ.get("MACHI_EMAIL_FROM") or "machi@localhost"
 if DEBUG and not os.environ.get("MACHI_EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# The contact center's mail channel (docs/configuration.md, docs/contact.md): the
+# address replies come from, the authserv-id of the receiving MTA whose
+# Authentication-Results header is trusted ('' = none is), size limits and the
+# number of mails one sender may send per hour before the rest is quarantined.
+MACHI_CONTACT_MAIL_FROM = os.environ.get("MACHI_CONTACT_MAIL_FROM") or DEFAULT_FROM_EMAIL
+MACHI_CONTACT_MAIL_AUTHSERV_ID = os.environ.get("MACHI_CONTACT_MAIL_AUTHSERV_ID", "").strip()
+MACHI_CONTACT_MAIL_MAX_MESSAGE_BYTES = int(
+    os.environ.get("MACHI_CONTACT_MAIL_MAX_MESSAGE_BYTES") or 25 * 1024 * 1024
+)
+MACHI_CONTACT_MAIL_MAX_ATTACHMENT_BYTES = int(
+    os.environ.get("MACHI_CONTACT_MAIL_MAX_ATTACHMENT_BYTES") or 10 * 1024 * 1024
+)
+MACHI_CONTACT_MAIL_PER_SENDER_PER_HOUR = int(
+    os.environ.get("MACHI_CONTACT_MAIL_PER_SENDER_PER_HOUR") or 20
+)
+# Uploaded and received files (mail attachments, quarantined mail), one folder per
+# municipality below it.
+MEDIA_ROOT = Path(os.environ.get("MACHI_MEDIA_DIR") or DATA_DIR / "media").resolve()
 
 # How many reverse proxies in front of machi append to X-Forwarded-For: the client's
 # address (audit log, login lockouts, pre-application limit) is read from that header,

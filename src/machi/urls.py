@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("machi.moves.urls")),
     path("", include("machi.requests.urls")),
     path("", include("machi.contact.urls")),
+    path("", include("machi.publiccomment.urls")),
     path("", include("machi.apiclients.urls")),
     path("", include("machi.linkage.urls")),
     path("", include("machi.web.urls")),
