@@ -7,6 +7,8 @@ import tools and the benchmarks alike.
 * dates — eras, :class:`JapaneseDate` (不詳, 頃, non-calendar), parse and format;
 * ages — age, legal_age, school_start, school_age, eligible_child;
 * deadlines — filing deadlines past weekends, holidays and 年末年始;
+* business_time — the business calendar (hours, 土日・祝日・年末年始 and a
+  municipality's own closed days) and business minutes for SLA timers;
 * names / variants — kanji and kana search keys, フリガナ conversion;
 * gaiji — private-use characters, gaiji maps, JIS X 0208 export;
 * postal — offline postal code lookup.
@@ -25,6 +27,17 @@ from machi.japanese.ages import (
     legal_age,
     school_age,
     school_start,
+)
+from machi.japanese.business_time import (
+    DEFAULT_HOURS,
+    JST,
+    BusinessCalendar,
+    ClosedDays,
+    add_business_minutes,
+    business_minutes_between,
+    business_seconds_between,
+    is_year_end_holiday,
+    parse_hours,
 )
 from machi.japanese.codes import (
     CodeError,
@@ -80,7 +93,11 @@ from machi.japanese.postal import PostalAddress, PostalCodeError, postal_lookup
 from machi.japanese.variants import representative, variant_family
 
 __all__ = [
+    "DEFAULT_HOURS",
     "ERAS",
+    "JST",
+    "BusinessCalendar",
+    "ClosedDays",
     "CodeError",
     "DateParseError",
     "Era",
@@ -95,11 +112,14 @@ __all__ = [
     "PostalCodeError",
     "PrivateUseChar",
     "Replacement",
+    "add_business_minutes",
     "age",
     "apply_gaiji_map",
     "as_date",
     "atena_check_digit",
     "birthday_in",
+    "business_minutes_between",
+    "business_seconds_between",
     "deadline",
     "eligible_child",
     "eligible_child_until",
@@ -116,6 +136,7 @@ __all__ = [
     "is_valid_atena_number",
     "is_valid_lg_code",
     "is_valid_my_number",
+    "is_year_end_holiday",
     "kana_key",
     "kanji_key",
     "legal_age",
@@ -124,6 +145,7 @@ __all__ = [
     "my_number_check_digit",
     "parse_date",
     "parse_gaiji_map",
+    "parse_hours",
     "postal_lookup",
     "representative",
     "school_age",
