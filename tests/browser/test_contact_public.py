@@ -101,6 +101,8 @@ def test_metrics_page(signed_in_page, checks, size):
     page.goto(f"{BASE}/contact/metrics/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("コールセンター統計")
     expect(page.locator("#table-fcr")).to_be_visible()
-    expect(page.locator('svg[role="img"]')).to_have_count(5)
+    # a chart per section (the topics' only once some ticket has a week to show)
+    expect(page.locator('svg[role="img"]').first).to_be_visible()
+    assert page.locator('svg[role="img"]').count() >= 4
     checks.check(page, f"contact metrics ({size})")
     checks.assert_clean()

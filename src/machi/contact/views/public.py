@@ -308,13 +308,11 @@ def contact_suggestions(request: HttpRequest, lg_code: str) -> HttpResponse:
 @require_GET
 @never_cache
 def contact_done(request: HttpRequest, lg_code: str) -> HttpResponse:
-    state = _state(request)
-    if not state.get("receipt"):
-        return redirect("contact:contact_form", lg_code=lg_code)
+    state = _state(request)  # no receipt in this session: the page says so
     return _no_index(
         render(
             request,
             "contact/public/contact_done.html",
-            {"number": state["receipt"], "by_mail": state.get("receipt_email")},
+            {"number": state.get("receipt"), "by_mail": state.get("receipt_email")},
         )
     )
