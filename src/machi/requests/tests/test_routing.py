@@ -97,7 +97,8 @@ def test_rule_precedence_and_triage(areas, doro):
 
 
 def test_category_department_missing_goes_to_triage(areas):
-    park = Category.objects.get(code="park")  # koen: not a department of the municipality
+    Category.objects.filter(code="park").update(department="gone")  # no such department
+    park = Category.objects.get(code="park")
     assert (
         route(category=park, lat=Decimal("35.05"), long=Decimal("139.05"), address="").routing
         == "triage"
