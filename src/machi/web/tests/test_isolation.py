@@ -76,8 +76,14 @@ def test_staff_of_a_cannot_reach_b(route, staff_a, signed_in, municipality_b):
 def test_staff_of_a_reaches_their_own_pages(route, staff_a, signed_in):
     """The same staff member is not refused at home (the isolation test is not vacuous).
     Routes with an id: test_id_routes_are_isolated, with real objects."""
-    response = signed_in(staff_a).get(_url(route, A))
-    assert response.status_code in (200, 405)
+    url = _url(route, A)
+    response = signed_in(staff_a).get(url)
+    if response.status_code == 302 and getattr(resolve(url).func, "machi_public", False):
+        # A resident's page that needs an earlier step (the contact form's "sent" page)
+        # sends the visitor back to it, within the same municipality.
+        assert response.url.startswith(f"/{A}/"), (url, response.url)
+        return
+    assert response.status_code in (200, 405), (url, response.status_code)
 
 
 @pytest.mark.parametrize("route", tenant_routes())
