@@ -135,3 +135,23 @@ def test_language_switch_keeps_the_page(faq, client: Client):
     assert response.cookies["django_language"].value == "en"
     page = client.get(response.url)
     assert '<html lang="en">' in page.content.decode()
+
+
+def test_the_index_and_search_run_a_constant_number_of_queries(faq, client: Client):
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    from machi.tenancy.context import tenant_alias
+
+    def count(params: dict) -> int:
+        with CaptureQueriesContext(connections[tenant_alias("131016")]) as captured:
+            assert client.get(FAQ, params).status_code == 200
+        return len(captured)
+
+    index, search = count({}), count({"q": "住民票を取りたい"})
+    category = FaqCategory.objects.first()
+    for n in range(10):
+        faq_answer_save(category=category, question=f"住民票の追加の質問 {n}",
+                        answer="住民票の回答", status=FaqStatus.PUBLISHED, actor=None)  # fmt: skip
+    assert count({}) == index
+    assert count({"q": "住民票がほしい"}) == search
