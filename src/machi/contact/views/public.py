@@ -253,7 +253,8 @@ def contact_form(request: HttpRequest, lg_code: str) -> HttpResponse:
     if request.method == "GET":
         if (switch := _language_switch(request)) is not None:
             return switch
-        _state_set(request, form_search=None)  # a new visit: a new question
+        if _state(request).get("form_search"):
+            _state_set(request, form_search=None)  # a new visit: a new question
         return _form_page(request, ContactForm(topics=_topics()))
     form = ContactForm(request.POST, topics=_topics())
     if form.is_spam:
