@@ -18,6 +18,7 @@ class Scope(models.TextChoices):
     RESIDENTS_READ_MY_NUMBER = "residents:read:my_number", _("個人番号の取得")
     LIFE_EVENTS_WRITE = "life_events:write", _("ライフイベントの登録（予約：未対応）")
     REQUESTS_WRITE = "requests:write", _("要望・通報の登録（Open311）")
+    CONTACT_MAIL = "contact:mail", _("問い合わせメールの受信（メールゲートウェイ）")
 
 
 class ApiClient(models.Model):

@@ -334,3 +334,115 @@ class FaqSynonym(models.Model):
 
     def __str__(self) -> str:
         return self.words
+
+
+# ---------------------------------------------------------------- mail channel
+
+
+class MailDirection(models.TextChoices):
+    INBOUND = "in", _("受信")
+    OUTBOUND = "out", _("送信")
+
+
+class MailStatus(models.TextChoices):
+    RECEIVED = "received", _("受信済み")
+    PENDING = "pending", _("送信待ち")
+    SENT = "sent", _("送信済み")
+
+
+class MailMessage(models.Model):
+    """A mail of a ticket, received or sent: its Message-ID threads the resident's
+    replies back into the ticket. Outbound mail is sent by the worker after commit and
+    retried until the SMTP server takes it (``status`` pending → sent)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="mails")
+    article = models.ForeignKey(
+        TicketArticle, on_delete=models.SET_NULL, null=True, blank=True, related_name="mails"
+    )
+    direction = models.CharField(max_length=3, choices=MailDirection.choices)
+    message_id = models.CharField(max_length=300, db_index=True)  # without <>
+    in_reply_to = models.CharField(max_length=300, blank=True)
+    references = models.TextField(blank=True)  # space-separated ids, without <>
+    subject = models.CharField(max_length=300, blank=True)
+    # the headers as received or sent ([name, value] pairs), for staff only
+    headers = models.JSONField(default=list)
+    # an HMAC of the address (machi.contact.mail.parse.address_key): rate limits
+    # without keeping a second copy of the address
+    sender_key = models.CharField(max_length=64, blank=True, db_index=True)
+    recipient = models.CharField(max_length=300, blank=True)
+    auto_submitted = models.BooleanField(default=False)
+    acknowledgement = models.BooleanField(default=False)
+    status = models.CharField(max_length=10, choices=MailStatus.choices)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="contact_mail_due"),
+            models.Index(fields=["sender_key", "created_at"], name="contact_mail_sender"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.direction} {self.message_id}"
+
+
+class MailAttachment(models.Model):
+    """A file of a received mail, stored under the municipality's folder with a random
+    name (the sender's file name is kept, sanitised, for display only)."""
+
+    mail = models.ForeignKey(MailMessage, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(max_length=300)
+    filename = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=100)  # by content, not by the sender's word
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return self.filename
+
+
+class QuarantineReason(models.TextChoices):
+    TOO_LARGE = "too_large", _("大きすぎるメール")
+    UNPARSEABLE = "unparseable", _("解析できないメール")
+    NO_SENDER = "no_sender", _("差出人が不明")
+    SPOOFED = "spoofed", _("送信元の認証に失敗（なりすましの疑い）")
+    RATE_LIMITED = "rate_limited", _("同じ差出人からの受信が多すぎる")
+    REJECTED = "rejected", _("問い合わせにできない内容")
+
+
+class QuarantineStatus(models.TextChoices):
+    HELD = "held", _("保留中")
+    RELEASED = "released", _("問い合わせにした")
+    DISCARDED = "discarded", _("破棄した")
+
+
+class QuarantinedMail(models.Model):
+    """A received mail that could not become a ticket message, kept as received (the raw
+    bytes in storage) until staff release it into a ticket or discard it."""
+
+    raw = models.FileField(max_length=300)
+    raw_size = models.PositiveBigIntegerField()
+    truncated = models.BooleanField(default=False)  # kept only up to the size limit
+    reason = models.CharField(max_length=20, choices=QuarantineReason.choices)
+    detail = models.CharField(max_length=300, blank=True)  # never the body or an address
+    source = models.CharField(max_length=10)  # pipe | http
+    status = models.CharField(
+        max_length=10, choices=QuarantineStatus.choices, default=QuarantineStatus.HELD
+    )
+    received_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by_username = models.CharField(max_length=150, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="quarantined"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        indexes = [models.Index(fields=["status", "received_at"], name="contact_quarantine_q")]
+
+    def __str__(self) -> str:
+        return f"quarantine {self.pk} {self.reason}"

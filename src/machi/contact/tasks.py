@@ -12,6 +12,7 @@ from machi.audit.services import Terminal
 from machi.contact.services.sla import sla_sweep
 from machi.tenancy.context import tenant_context
 from machi.tenancy.periodic import periodic
+from machi.tenancy.tasks import in_tenant
 
 logger = logging.getLogger(__name__)
 
@@ -37,4 +38,37 @@ def contact_sla_sweep_task() -> dict[str, dict[str, int]]:
             failed.append(lg_code)
     if failed:
         raise RuntimeError(f"SLA sweep failed for {', '.join(failed)}")
+    return done
+
+
+MAIL_RETRY_EVERY = datetime.timedelta(minutes=1)
+
+
+@task()
+@in_tenant
+def contact_mail_send_task(mail_id: int) -> bool:
+    """Send one queued mail right after the reply's commit (a failure stays pending)."""
+    from machi.contact.mail.send import mail_send
+
+    return mail_send(mail_id=mail_id)
+
+
+@periodic(every=MAIL_RETRY_EVERY)
+@task()
+def contact_mail_retry_task() -> dict[str, dict[str, int]]:
+    """Every municipality in turn: send the mail whose next attempt has come."""
+    from machi.contact.mail.send import mail_send_due
+    from machi.tenancy.models import Municipality
+
+    done: dict[str, dict[str, int]] = {}
+    failed: list[str] = []
+    for lg_code in Municipality.objects.order_by("lg_code").values_list("lg_code", flat=True):
+        try:
+            with tenant_context(lg_code):
+                done[lg_code] = mail_send_due()
+        except Exception:
+            logger.exception("contact mail retry failed for %s", lg_code)
+            failed.append(lg_code)
+    if failed:
+        raise RuntimeError(f"contact mail retry failed for {', '.join(failed)}")
     return done

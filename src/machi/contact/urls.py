@@ -1,6 +1,7 @@
 from django.urls import path
 
 from machi.contact.views import faq_admin, public, staff
+from machi.contact.views import mail as contact_mail
 from machi.contact.views import metrics as contact_metrics
 
 app_name = "contact"
@@ -38,6 +39,23 @@ urlpatterns: list = [
         name="contact_suggestions",
     ),
     path("<lg:lg_code>/contact/done/", public.contact_done, name="contact_done"),
+    # mail channel: the gateway's endpoint and the quarantine
+    path("<lg:lg_code>/contact/mail/inbound/", contact_mail.mail_inbound, name="mail_inbound"),
+    path(
+        "<lg:lg_code>/contact/mail/quarantine/",
+        contact_mail.quarantine_list,
+        name="mail_quarantine_list",
+    ),
+    path(
+        "<lg:lg_code>/contact/mail/quarantine/<int:pk>/",
+        contact_mail.quarantine_detail,
+        name="mail_quarantine",
+    ),
+    path(
+        "<lg:lg_code>/contact/mail/quarantine/<int:pk>/<slug:action>/",
+        contact_mail.quarantine_action,
+        name="mail_quarantine_action",
+    ),
     # supervisors: the contact center's figures
     path("<lg:lg_code>/contact/metrics/", contact_metrics.metrics, name="metrics"),
 ]

@@ -391,6 +391,11 @@ def ticket_reply(
             _event(ticket, "state_changed", actor=actor, now=now, from_value=old,
                    to_value=ticket.state)  # fmt: skip
         _audit(ticket, "replied", actor=actor, terminal=terminal)
+        # a mail ticket's reply goes to the resident by mail, sent after commit
+        from machi.contact.mail.send import mail_reply_queue
+
+        article.ticket = ticket
+        mail_reply_queue(article=article, now=now)
     return article
 
 
