@@ -276,3 +276,36 @@ class ResponseTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class RequestPhoto(models.Model):
+    """A resident's photo, re-encoded (no EXIF) by machi.requests.photos before storage.
+
+    The file lives under the municipality's own media folder (``photos.storage()``)."""
+
+    request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="photos")
+    file = models.CharField(max_length=300)  # name in the municipality's storage
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["order", "id"]
+
+    def __str__(self) -> str:
+        return f"photo {self.pk} of {self.request_id}"
+
+
+class BlockedAddress(models.Model):
+    """A mail address that may not file requests (abuse); compared lower-cased."""
+
+    email = models.EmailField(_("メールアドレス"), unique=True)
+    reason = models.CharField(_("理由"), max_length=200, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["email"]
+        verbose_name = _("受付を止めたメールアドレス")
+
+    def __str__(self) -> str:
+        return self.email

@@ -39,6 +39,7 @@ from machi.requests.models import (
     UpdateKind,
 )
 from machi.requests.routing import area_for_address, area_for_point, geometry_parse
+from machi.requests.mail import notify_followers_on_commit
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
 CREATED = "jp.machi.request.created"
@@ -469,6 +470,7 @@ def request_status_change(
             object_id=request.service_request_id, function="requests", terminal=terminal,
             detail={"from": update.previous_status, "to": status},
         )  # fmt: skip
+        notify_followers_on_commit(update)
     return update
 
 
@@ -506,6 +508,7 @@ def request_answer(
                   "public": public},
             time=now,
         )  # fmt: skip
+        notify_followers_on_commit(update)
     return update
 
 

@@ -2,7 +2,7 @@ from django.urls import path, re_path
 
 from machi.requests import open311
 from machi.requests.views import admin as req_admin
-from machi.requests.views import staff
+from machi.requests.views import public, staff
 
 app_name = "requests"
 
@@ -11,8 +11,21 @@ BASE = r"^open311/v2/(?P<lg_code>\d{6})/"
 
 STAFF = "<lg:lg_code>/requests/staff/"
 ADMIN = "<lg:lg_code>/requests/admin/"
+PUBLIC = "<lg:lg_code>/requests/"
+CODE = r"^(?P<lg_code>\d{6})/requests/(?P<public_code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2,6})/"
 
 urlpatterns = [
+    path(PUBLIC, public.request_list, name="public_list"),
+    path(PUBLIC + "new/", public.request_new, name="public_new"),
+    path(PUBLIC + "filed/", public.request_filed, name="public_filed"),
+    path(PUBLIC + "unsubscribe/<str:token>/", public.request_unsubscribe, name="public_unsubscribe"),
+    re_path(CODE + r"$", public.request_public, name="public_request"),
+    re_path(CODE + r"photos/(?P<pk>\d+)/$", public.request_photo, name="public_photo"),
+    re_path(
+        CODE + r"confirm/(?P<secret>[A-Za-z0-9_-]{10,64})/$",
+        public.request_confirm,
+        name="public_confirm",
+    ),
     path(STAFF + "<int:pk>/", staff.request_detail, name="staff_request"),
     path(STAFF + "<int:pk>/reporter/", staff.reporter_reveal, name="staff_reporter"),
     path(STAFF + "<int:pk>/<slug:action>/", staff.request_action, name="staff_action"),
