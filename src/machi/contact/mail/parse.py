@@ -76,11 +76,11 @@ def _header(message: Message, name: str) -> str:
 
 def _headers(message: Message) -> list[list[str]]:
     kept = []
-    for name, _value in message.raw_items()[:HEADERS_KEPT]:
+    for name, raw_value in list(message.raw_items())[:HEADERS_KEPT]:
         try:
-            value = str(message.get(name, ""))
-        except Exception:
-            value = ""
+            value = str(message.policy.header_fetch_parse(name, raw_value))
+        except Exception:  # undecodable: keep it as it came
+            value = str(raw_value)
         kept.append([str(name)[:100], value[:HEADER_VALUE_MAX]])
     return kept
 

@@ -33,7 +33,7 @@ def quarantine_headers(entry: QuarantinedMail) -> list[tuple[str, str]]:
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
     try:
         message = BytesParser(policy=policy.compat32).parsebytes(head, headersonly=True)
-        return [(str(k), str(v)[:1000]) for k, v in message.raw_items()[:HEADERS_KEPT]]
+        return [(str(k), str(v)[:1000]) for k, v in list(message.raw_items())[:HEADERS_KEPT]]
     except Exception:
         return [("", head[:2000].decode("utf-8", errors="replace"))]
 

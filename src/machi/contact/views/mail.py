@@ -29,12 +29,13 @@ from machi.contact.mail.quarantine import quarantine_discard, quarantine_headers
 from machi.contact.mail.receive import mail_receive
 from machi.contact.models import QuarantinedMail, QuarantineStatus
 from machi.contact.services.tickets import WORKING_ROLES, TicketError
-from machi.web.decorators import roles_required
+from machi.web.decorators import public_view, roles_required
 
 working_role_required = roles_required(*WORKING_ROLES)
 mail_bearer = ApiClientBearer(Scope.CONTACT_MAIL)
 
 
+@public_view  # no staff session: the gateway's token is checked here
 @csrf_exempt
 @require_POST
 def mail_inbound(request: HttpRequest, lg_code: str) -> HttpResponse:
