@@ -65,7 +65,8 @@ class RequestForm(forms.Form):
         help_text=_("地図で位置を選ばない場合は、住所か目印を書いてください。"),
         error_messages={"max_length": _("場所は %(limit_value)d 文字以内で入力してください。")},
     )  # fmt: skip
-    photos = forms.FileField(
+    # A plain Field: the uploads are checked one by one in clean_photos.
+    photos = forms.Field(
         label=_("写真（3枚まで）"), required=False,
         widget=MultiFileInput(attrs={"accept": "image/jpeg,image/png,image/webp,image/gif"}),
         help_text=_("1枚8MBまで。位置情報や機種などの情報は消してから保存します。"),
@@ -74,7 +75,9 @@ class RequestForm(forms.Form):
         label=_("メールアドレス（任意）"), required=False, max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
         help_text=_("対応の状況をメールで受け取れます。確認のメールが届きます。公開はされません。"),
-        error_messages={"invalid": _("メールアドレスの形が正しくありません（例: taro@example.jp）。")},
+        error_messages={
+            "invalid": _("メールアドレスの形が正しくありません（例: taro@example.jp）。")
+        },
     )  # fmt: skip
     # The honeypot: hidden from people (and assistive technology), filled by bots.
     website = forms.CharField(
@@ -85,8 +88,9 @@ class RequestForm(forms.Form):
     def __init__(self, *args: Any, categories: list[Category], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.categories = {c.code: c for c in categories}
-        self.fields["category"].choices = [("", _("選んでください"))] + [
-            (c.code, c.name) for c in categories
+        self.fields["category"].choices = [
+            ("", _("選んでください")),
+            *((c.code, c.name) for c in categories),
         ]
         for category in categories:
             for attribute in category.attributes.all():
@@ -109,7 +113,7 @@ class RequestForm(forms.Form):
         if kind == AttributeType.DATE:
             return forms.CharField(widget=forms.DateInput(attrs={"type": "date"}), **common)
         if kind == AttributeType.SINGLE:
-            return forms.ChoiceField(choices=[("", "—")] + choices, **common)
+            return forms.ChoiceField(choices=[("", "—"), *choices], **common)
         if kind == AttributeType.MULTIPLE:
             return forms.MultipleChoiceField(
                 choices=choices, widget=forms.CheckboxSelectMultiple, **common

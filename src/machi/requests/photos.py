@@ -42,7 +42,7 @@ def storage() -> FileSystemStorage:
     return FileSystemStorage(location=Path(settings.MEDIA_ROOT) / current_lg_code() / "requests")
 
 
-def clean(upload) -> Photo:  # noqa: ANN001 (an UploadedFile)
+def clean(upload) -> Photo:
     """Check one upload and re-encode it; PhotoError with a reason otherwise."""
     if upload.size > MAX_BYTES:
         raise PhotoError(f"写真は1枚{MAX_BYTES // (1024 * 1024)}MBまでです。")

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from machi.audit.services import Terminal, audit_append
 from machi.linkage.services import outbox_append
+from machi.requests.mail import notify_followers_on_commit
 from machi.requests.models import (
     Area,
     AttributeType,
@@ -39,7 +40,6 @@ from machi.requests.models import (
     UpdateKind,
 )
 from machi.requests.routing import area_for_address, area_for_point, geometry_parse
-from machi.requests.mail import notify_followers_on_commit
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
 CREATED = "jp.machi.request.created"

@@ -18,7 +18,9 @@ urlpatterns = [
     path(PUBLIC, public.request_list, name="public_list"),
     path(PUBLIC + "new/", public.request_new, name="public_new"),
     path(PUBLIC + "filed/", public.request_filed, name="public_filed"),
-    path(PUBLIC + "unsubscribe/<str:token>/", public.request_unsubscribe, name="public_unsubscribe"),
+    path(
+        PUBLIC + "unsubscribe/<str:token>/", public.request_unsubscribe, name="public_unsubscribe"
+    ),
     re_path(CODE + r"$", public.request_public, name="public_request"),
     re_path(CODE + r"photos/(?P<pk>\d+)/$", public.request_photo, name="public_photo"),
     re_path(

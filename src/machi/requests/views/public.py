@@ -156,14 +156,12 @@ def request_public(request: HttpRequest, lg_code: str, public_code: str) -> Http
     context: dict[str, Any] = {"item": item}
     if item.is_listed:
         context["updates"] = list(
-            item.updates.filter(is_public=True).exclude(kind=UpdateKind.MERGE).order_by(
-                "created_at", "id"
-            )
+            item.updates.filter(is_public=True)
+            .exclude(kind=UpdateKind.MERGE)
+            .order_by("created_at", "id")
         )
         context["photos"] = list(item.photos.all())
-        context["duplicates"] = list(
-            item.duplicates.filter(is_public=True, hidden_at__isnull=True)
-        )
+        context["duplicates"] = list(item.duplicates.filter(is_public=True, hidden_at__isnull=True))
         original = item.duplicate_of
         context["original"] = original if original is not None and original.is_listed else None
     return render(request, "requests/public/detail.html", context)
@@ -203,9 +201,11 @@ def request_confirm(
     done = request_reporter_confirm(request=item, secret=secret)
     return _no_index(
         render(
-            request, "requests/public/confirm.html", {"item": item, "done": done},
+            request,
+            "requests/public/confirm.html",
+            {"item": item, "done": done},
             status=200 if done else 400,
-        )  # fmt: skip
+        )
     )
 
 
