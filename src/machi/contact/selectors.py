@@ -10,7 +10,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Count, Q
+from django.db.models import Case, Count, Q, Value, When
 from django.utils import timezone
 
 from machi.contact import search
@@ -117,18 +117,25 @@ def _candidates(terms: list[str]) -> list[tuple[int, str, str, str]]:
                 [FaqStatus.PUBLISHED, *ids],
             )
             return list(cursor.fetchall())
-    condition = Q()
+    # PostgreSQL (pg_trgm GIN indexes answer the LIKEs): the best CANDIDATES by where a
+    # term appears (question 3, keywords 2, answer 1), so that thousands of matches are
+    # not all sent over and ranked.
+    fields = {"title": Q(), "keywords": Q(), "body": Q()}
     for t in terms:
-        pattern = f" {t} "
-        condition |= (
-            Q(search_title__contains=pattern)
-            | Q(search_keywords__contains=pattern)
-            | Q(search_body__contains=pattern)
-        )
+        for name in fields:
+            fields[name] |= Q(**{f"search_{name}__contains": f" {t} "})
+    place = sum(
+        (Case(When(q, then=Value(w)), default=Value(0.0)) for q, w in
+         zip(fields.values(), (TITLE, KEYWORDS, BODY), strict=True)),
+        start=Value(0.0),
+    )  # fmt: skip
     return list(
-        FaqAnswer.objects.filter(condition, status=FaqStatus.PUBLISHED).values_list(
-            "id", "search_title", "search_keywords", "search_body"
+        FaqAnswer.objects.filter(
+            fields["title"] | fields["keywords"] | fields["body"], status=FaqStatus.PUBLISHED
         )
+        .annotate(place=place)
+        .order_by("-place", "id")
+        .values_list("id", "search_title", "search_keywords", "search_body")[:CANDIDATES]
     )
 
 
