@@ -10,9 +10,10 @@ import pytest
 import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
+from django.template.defaultfilters import filesizeformat
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from machi.audit.models import AuditEntry
 from machi.publiccomment import services
@@ -241,7 +242,9 @@ def test_staff_drafts_attaches_and_publishes(planner, signed_in):
     assert ok.status_code == 302
     assert client.post(staff_page(c.pk) + "publish/").status_code == 302
     html = Client().get(page(c.pk)).content.decode()
-    assert "条例案" in html and "54" in html
+    with translation.override("ja"):
+        size = filesizeformat(len(PDF))
+    assert "条例案" in html and f"（PDF、{size}）" in html
     with tenant_context(A):
         actions = list(
             AuditEntry.objects.filter(object_type="consultation").values_list("action", flat=True)
