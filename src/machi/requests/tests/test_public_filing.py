@@ -245,3 +245,26 @@ def test_confirmation_and_follower_mail_through_smtp(
         assert RequestReporter.objects.get().email_confirmed_at is None
     assert smtp_server.messages == []
     assert client.get(f"/{A}/requests/unsubscribe/forged/").status_code == 404
+
+
+def test_block_address_command(in_a):
+    import io as _io
+
+    from django.core.management import CommandError, call_command
+
+    from machi.requests.models import BlockedAddress
+
+    def run(*args):
+        call_command("requests", "block-address", *args, "--tenant", A,
+                     stdout=_io.StringIO(), stderr=_io.StringIO())  # fmt: skip
+
+    run("Bad@Example.jp", "--reason", "大量送信")
+    assert list(BlockedAddress.objects.values_list("email", "reason")) == [
+        ("bad@example.jp", "大量送信")
+    ]
+    with pytest.raises(CommandError):
+        run("not-mail")
+    run("bad@example.jp", "--remove")
+    assert not BlockedAddress.objects.exists()
+    with pytest.raises(CommandError, match="止められていません"):
+        run("bad@example.jp", "--remove")

@@ -47,6 +47,11 @@ class Command(TenantCommand):
         dept.add_argument("--department", required=True)
         listing = sub.add_parser("list", help="categories, areas and rules")
         super().add_arguments(listing)
+        block = sub.add_parser("block-address", help="stop a mail address from filing")
+        super().add_arguments(block)
+        block.add_argument("email")
+        block.add_argument("--reason", default="")
+        block.add_argument("--remove", action="store_true", help="allow the address again")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -101,6 +106,20 @@ class Command(TenantCommand):
             category=self._category(options["category"]), department=options["department"]
         )
         self.stderr.write("分類の担当課を変更しました。")
+
+    def _block_address(self, options: dict[str, Any]) -> None:
+        from django.core.validators import validate_email
+
+        from machi.requests import abuse
+
+        if options["remove"]:
+            if not abuse.blocked_address_remove(email=options["email"]):
+                raise CommandError("このメールアドレスは止められていません。")
+            self.stderr.write("メールアドレスの受付を再開しました。")
+            return
+        validate_email(options["email"].strip())
+        abuse.blocked_address_add(email=options["email"], reason=options["reason"])
+        self.stderr.write("メールアドレスからの受付を止めました。")
 
     def _list(self, options: dict[str, Any]) -> None:
         for c in Category.objects.all():
