@@ -184,8 +184,12 @@ class NewcomerForm(forms.Form):
                 code="date",
                 params={"label": label, "reason": error.message},
             ) from error
-        if date.approx is None:
-            raise forms.ValidationError(_("年が不詳の生年月日は受け付けられません。"))
+        if date.approx is None:  # the API's words (procedures.engine.schema.parse_birth_date)
+            raise forms.ValidationError(
+                _("%(label)s: 年が不詳の生年月日では判定できません（%(text)s）"),
+                code="date",
+                params={"label": label, "text": text},
+            )
         return text
 
     def clean_relationship(self) -> str:

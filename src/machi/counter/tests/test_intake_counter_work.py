@@ -396,3 +396,16 @@ def test_the_queue_shows_the_filer_in_a_fixed_number_of_queries(
     many, page = count()
     assert page.count("請求・申請: 鈴木 太郎") == 6
     assert one == many
+
+
+def test_the_household_table_shows_birth_dates_in_wareki(clerk, signed_in, suzuki):
+    """Step 2 shows the household's dates as every screen does (``jdate``), not as the
+    register's text happens to be written."""
+    head = suzuki[0]
+    client = signed_in(clerk)
+    client.post(f"{BASE}step/event/", {"event": "birth", "date": "2026-04-20"}, **HTMX)
+    page = client.post(
+        f"{BASE}household/", {"household": head.household.household_number}, **HTMX
+    ).content.decode()
+    assert "<td>昭和25年5月1日</td>" in page and "<td>平成2年1月1日</td>" in page
+    assert "1950-05-01" not in page

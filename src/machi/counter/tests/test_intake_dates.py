@@ -115,12 +115,13 @@ def test_every_usual_form_of_a_birth_date_is_stored_as_iso(municipality_a, typed
             "'平成31年5月1日'",
         ),
         ("平成32年1月1日", "event.date: 平成32年はありません（平成は31年まで）: '平成32年1月1日'"),
-        ("2026年2月30日", "event.date: 年月日のそろった暦日で書いてください: '2026年2月30日'"),
-        ("2026-02-30", "event.date: 年月日のそろった暦日で書いてください: '2026-02-30'"),
-        ("令和8年2月30日", "event.date: 年月日のそろった暦日で書いてください: '令和8年2月30日'"),
+        ("2026年2月30日", "event.date: 2026年2月は28日までです（2026年2月30日）"),
+        ("2026-02-30", "event.date: 2026年2月は28日までです（2026-02-30）"),
+        ("令和8年2月30日", "event.date: 2026年2月は28日までです（令和8年2月30日）"),
         ("令和8年13月1日", "event.date: 13月はありません: '令和8年13月1日'"),
-        ("令和8年頃", "event.date: 年月日のそろった暦日で書いてください: '令和8年頃'"),
-        ("年月日不詳", "event.date: 年月日のそろった暦日で書いてください: '年月日不詳'"),
+        ("令和8年頃", "event.date: 「令和8年頃」は年月日のそろった日付で入力してください。"),
+        ("令和8年6月1日頃", "event.date: 「令和8年6月1日頃」は年月日のそろった日付で入力"),
+        ("年月日不詳", "event.date: 「年月日不詳」は年月日のそろった日付で入力してください。"),
         ("8.12.1", "event.date: 日付の形式が正しくありません"),
         ("", "event.date: 日付が空です"),
         (20261201, "event.date: 日付（YYYY-MM-DD）が必要です"),
@@ -141,7 +142,7 @@ def test_an_impossible_event_date_names_the_field_and_why(municipality_a, typed,
         ),
         ("平成32年1月1日", "persons[2].birth_date: 平成32年はありません（平成は31年まで）"),
         ("昭和60年13月1日", "persons[2].birth_date: 13月はありません"),
-        ("年月日不詳", "persons[2].birth_date: 年が不詳の生年月日では判定できません"),
+        ("年月日不詳", "persons[2].birth_date: 年が不詳の生年月日では判定できません（年月日不詳）"),
         ("someday", "persons[2].birth_date: 日付の形式が正しくありません"),
         (19850615, "persons[2].birth_date: 生年月日（YYYY-MM-DD）が必要です"),
         ("2026-12-02", "persons[2].birth_date: 出来事の日（2026-12-01）より後の日付です"),
@@ -223,3 +224,32 @@ def test_an_existing_resident_born_on_an_unknown_year_is_refused_by_name(move_in
         "persons[0].birth_date: 住民記録の生年月日が年月日不詳のため、年齢で決まる手続きを"
         f"判定できません（宛名番号 {resident.atena_number}）"
     ]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["2026-02-30", "令和8年2月30日", "令和8年頃", "令和8年6月1日頃", "年月日不詳", "令和元年4月1"],
+)
+def test_the_screen_and_the_api_refuse_an_event_date_in_the_same_words(municipality_a, typed):
+    from django import forms
+
+    from machi.counter.forms_intake import clean_calendar_date
+
+    with pytest.raises(forms.ValidationError) as screen:
+        clean_calendar_date(typed, label="異動日")
+    [message] = screen.value.messages
+    [api] = [e for e in _errors(_move_in(typed)) if e.startswith("event.date")]
+    reason = message.removeprefix("異動日: ")
+    assert api.removeprefix("event.date: ").startswith(reason.removesuffix(f": {typed!r}"))
+
+
+@pytest.mark.parametrize("typed", ["年月日不詳", "年月日不詳 "])
+def test_the_screen_names_the_birth_date_field_of_a_newcomer_born_in_an_unknown_year(typed):
+    from machi.counter.forms_intake import NewcomerForm
+
+    form = NewcomerForm(
+        data={"name": "髙橋 一郎", "sex": "1", "birth_date": typed, "relationship": "世帯主"}
+    )
+    assert not form.is_valid()
+    [message] = form.errors["birth_date"]
+    assert message == f"生年月日: 年が不詳の生年月日では判定できません（{typed.strip()}）"

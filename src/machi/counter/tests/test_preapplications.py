@@ -355,7 +355,7 @@ def test_dates_are_stored_as_iso_dates(municipality_a):
             "令和元年4月1日",
             "event.date: 令和元年は5月1日からです（令和元年4月1日は平成31年4月1日）",
         ),
-        ("event", "2026-02-30", "event.date: 年月日のそろった暦日で書いてください"),
+        ("event", "2026-02-30", "event.date: 2026年2月は28日までです（2026-02-30）"),
         ("birth", "令和元年4月1日", "persons[0].birth_date: 令和元年は5月1日からです"),
         ("birth", "年月日不詳", "persons[0].birth_date: 年が不詳の生年月日では判定できません"),
     ],

@@ -57,8 +57,12 @@ def parse_event_date(value: Any) -> datetime.date:
         parsed = parse_date(value)
     except DateParseError as error:
         raise _custom(str(error)) from None
-    if parsed.unknown or parsed.non_calendar or parsed.lunisolar or parsed.approx is None:
-        raise _custom(f"年月日のそろった暦日で書いてください: {value!r}")
+    # The counter's screen (forms_intake.clean_calendar_date) says the same after its label.
+    if parsed.non_calendar and parsed.approx is not None:
+        last = parsed.approx
+        raise _custom(f"{last.year}年{last.month}月は{last.day}日までです（{value}）")
+    if parsed.unknown or parsed.circa or parsed.lunisolar or parsed.approx is None:
+        raise _custom(f"「{value}」は年月日のそろった日付で入力してください。")
     return parsed.approx
 
 
@@ -74,7 +78,7 @@ def parse_birth_date(value: Any) -> datetime.date:
     except DateParseError as error:
         raise _custom(str(error)) from None
     if parsed.approx is None:
-        raise _custom(f"年が不詳の生年月日では判定できません: {value!r}")
+        raise _custom(f"年が不詳の生年月日では判定できません（{value}）")
     return parsed.approx
 
 

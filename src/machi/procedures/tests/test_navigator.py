@@ -100,7 +100,7 @@ def errors_of(data) -> list[str]:
         (S("move_in", ["a"], [P("a", "1980-13-01")]), "persons[0].birth_date: 13月はありません"),
         (S("move_in", ["a"], [P("a", "someday")]),
          "persons[0].birth_date: 日付の形式が正しくありません"),
-        (S("move_in", ["a"], [P("a")], date="2026-02-30"), "event.date: 年月日のそろった暦日"),
+        (S("move_in", ["a"], [P("a")], date="2026-02-30"), "event.date: 2026年2月は28日まで"),
         (S("move_in", ["a"], [P("a")], date="2026/04/03x"), "event.date: "),
         (S("move_in", ["a"], [P("a", "2026-04-04")]), "persons[0].birth_date: 出来事の日"),
         (S("move_in", ["a"], [P("a", insurance="nhi")]), "persons[0].insurance: "),

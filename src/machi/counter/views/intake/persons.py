@@ -274,7 +274,7 @@ def _snapshot(resident: Any) -> dict[str, Any]:
         "atena_number": resident.atena_number,
         "name": resident.name,
         "kana": resident.kana,
-        "birth": born.text,
+        "born": born.to_dict(),  # shown with |jdate, like every date
         "birth_iso": born.approx.isoformat() if born.approx else "",
         "sex": resident.get_sex_display(),
         "relationship": resident.relationship,

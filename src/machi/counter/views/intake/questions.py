@@ -48,7 +48,7 @@ from machi.counter.views.intake._shared import (
     intake_role_required,
     register_step,
 )
-from machi.japanese import DateParseError, PostalCodeError, parse_date, postal_lookup
+from machi.japanese import DateParseError, JapaneseDate, PostalCodeError, parse_date, postal_lookup
 from machi.procedures.engine import QUESTION_FIELDS, NavigatorInputError, question_relevance
 from machi.procedures.engine.catalogue import Catalogue
 from machi.procedures.selectors import catalogue_effective
@@ -85,7 +85,9 @@ def _day(text: str) -> str | None:
 
 def _birth(person: dict[str, Any]) -> Any:
     """The person's date of birth as a date value (for ``|jdate``), or None."""
-    text = (person["member"] or {}).get("birth") or (person["newcomer"] or {}).get("birth_date")
+    if born := (person["member"] or {}).get("born"):
+        return JapaneseDate.from_dict(born)
+    text = (person["newcomer"] or {}).get("birth_date")
     try:
         return parse_date(text) if text else None
     except DateParseError:
