@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from machi.audit.services import audit_append
 from machi.linkage.services import outbox_append
@@ -305,11 +306,11 @@ def comment_submit(
     kind = ""
     if submission.attachment:
         if len(submission.attachment) > MAX_ATTACHMENT:
-            raise ConsultationError("添付ファイルは5MB以下にしてください。", "attachment")
+            raise ConsultationError(_("添付ファイルは5MB以下にしてください。"), "attachment")
         kind = attachment_type(submission.attachment)
         if not kind:
             raise ConsultationError(
-                "添付ファイルは PDF・PNG・JPEG のいずれかにしてください（内容を確認しました）。",
+                _("添付ファイルは PDF・PNG・JPEG のいずれかにしてください（内容を確認しました）。"),
                 "attachment",
             )
     now = now or timezone.now()
@@ -318,8 +319,8 @@ def comment_submit(
         phase = consultation.phase_at(now)
         if phase != Phase.OPEN:
             if phase in (Phase.DRAFT, Phase.SCHEDULED):
-                raise ConsultationError("意見の募集はまだ始まっていません。")
-            raise ConsultationError("意見の募集は終了しました。")
+                raise ConsultationError(_("意見の募集はまだ始まっていません。"))
+            raise ConsultationError(_("意見の募集は終了しました。"))
         sequence = consultation.comment_count + 1
         Consultation.objects.filter(pk=consultation.pk).update(comment_count=F("comment_count") + 1)
         comment = Comment.objects.create(
