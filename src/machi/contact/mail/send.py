@@ -149,7 +149,7 @@ def mail_send(*, mail_id: int, now: datetime.datetime | None = None) -> bool:
     alias = current_tenant_alias()
     with transaction.atomic(using=alias):
         mail = (
-            MailMessage.objects.select_for_update()
+            MailMessage.objects.select_for_update(of=("self",))
             .select_related("ticket", "article")
             .filter(pk=mail_id, status=MailStatus.PENDING)
             .first()
