@@ -19,6 +19,7 @@ import re
 from django.core.cache import cache
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext as _
 
 from machi.requests.models import BlockedAddress
 from machi.tenancy.context import current_lg_code
@@ -61,9 +62,9 @@ def is_blocked(email: str) -> bool:
 def text_problem(text: str) -> str:
     """Why a resident's text is refused ("" if it is fine): markup, or nothing but links."""
     if _TAG.search(text):
-        return "HTML のタグは使えません。普通の文章で書いてください。"
+        return _("HTML のタグは使えません。普通の文章で書いてください。")
     if text and _URL.search(text) and not _URL.sub("", text).strip():
-        return "URL だけでは受け付けられません。内容を文章で書いてください。"
+        return _("URL だけでは受け付けられません。内容を文章で書いてください。")
     return ""
 
 

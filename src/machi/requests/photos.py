@@ -15,6 +15,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from machi.tenancy.context import current_lg_code
@@ -45,7 +46,7 @@ def storage() -> FileSystemStorage:
 def clean(upload) -> Photo:
     """Check one upload and re-encode it; PhotoError with a reason otherwise."""
     if upload.size > MAX_BYTES:
-        raise PhotoError(f"写真は1枚{MAX_BYTES // (1024 * 1024)}MBまでです。")
+        raise PhotoError(_("写真は1枚%(mb)dMBまでです。") % {"mb": MAX_BYTES // (1024 * 1024)})
     raw = upload.read()
     try:
         with Image.open(io.BytesIO(raw)) as probe:
@@ -53,11 +54,11 @@ def clean(upload) -> Photo:
             width, height = probe.size
             probe.verify()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise PhotoError("写真として読み取れないファイルです（JPEG・PNG・WebP・GIF）。") from exc
+        raise PhotoError(_("写真として読み取れないファイルです（JPEG・PNG・WebP・GIF）。")) from exc
     if kind not in FORMATS:
-        raise PhotoError("写真は JPEG・PNG・WebP・GIF のいずれかにしてください。")
+        raise PhotoError(_("写真は JPEG・PNG・WebP・GIF のいずれかにしてください。"))
     if width * height > MAX_PIXELS:
-        raise PhotoError("写真の画素数が大きすぎます。")
+        raise PhotoError(_("写真の画素数が大きすぎます。"))
     try:
         with Image.open(io.BytesIO(raw)) as image:
             image.load()
@@ -68,7 +69,7 @@ def clean(upload) -> Photo:
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=85, optimize=True)  # no exif= : none kept
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise PhotoError("写真として読み取れないファイルです（JPEG・PNG・WebP・GIF）。") from exc
+        raise PhotoError(_("写真として読み取れないファイルです（JPEG・PNG・WebP・GIF）。")) from exc
     return Photo(data=out.getvalue(), width=image.width, height=image.height)
 
 
