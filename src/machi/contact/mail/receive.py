@@ -22,6 +22,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -230,7 +231,7 @@ def mail_receive(*, raw: bytes, source: str, now: datetime.datetime | None = Non
         return MailResult("quarantined", quarantine=entry)
     try:
         return mail_deliver(parsed=parsed, now=now)
-    except TicketError as error:
+    except ValidationError as error:  # e.g. an address the ticket cannot hold
         entry = quarantine_store(
             raw=raw,
             reason=QuarantineReason.REJECTED,

@@ -98,13 +98,15 @@ BROKEN_MIME = (
         (b"\r\n\r\nbody only, no headers", "quarantined", QuarantineReason.UNPARSEABLE),
         (b"Subject: no sender\r\n\r\nhello", "quarantined", QuarantineReason.NO_SENDER),
         (b"From: nobody\r\nSubject: x\r\n\r\nhi", "quarantined", QuarantineReason.NO_SENDER),
+        (b"From: x@y\r\nSubject: s\r\n\r\nhi", "quarantined", QuarantineReason.REJECTED),
         (UNKNOWN_CHARSET, "created", None),
         (BROKEN_MIME, "created", None),
         (b"From: taro@example.jp\r\n\r\n", "created", None),  # no subject, no body
         (b"From: taro@example.jp\r\nSubject: \xff\xfe\x80 bad\r\n\r\n\xff\xfe", "created", None),
         (nested(), "created", None),
     ],
-    ids=["empty", "no-headers", "blank-headers", "no-sender", "bad-sender", "unknown-charset",
+    ids=["empty", "no-headers", "blank-headers", "no-sender", "bad-sender", "invalid-address",
+         "unknown-charset",
          "broken-mime", "nothing-but-from", "raw-8bit", "nested-rfc822"],
 )  # fmt: skip
 def test_malformed_mail_never_crashes(in_a, raw, outcome, reason):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import DatabaseError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -28,7 +28,7 @@ from machi.audit.services import Terminal
 from machi.contact.mail.quarantine import quarantine_discard, quarantine_headers, quarantine_release
 from machi.contact.mail.receive import mail_receive
 from machi.contact.models import QuarantinedMail, QuarantineStatus
-from machi.contact.services.tickets import WORKING_ROLES, TicketError
+from machi.contact.services.tickets import WORKING_ROLES
 from machi.web.decorators import public_view, roles_required
 
 working_role_required = roles_required(*WORKING_ROLES)
@@ -110,7 +110,7 @@ def quarantine_action(request: HttpRequest, lg_code: str, pk: int, action: str) 
         entry = service(entry=entry, actor=request.user, terminal=Terminal.from_request(request))
     except PermissionDenied:
         raise
-    except TicketError as error:
+    except ValidationError as error:  # TicketError and the ticket's own checks
         messages.error(request, " ".join(error.messages))
         return redirect("contact:mail_quarantine", lg_code=lg_code, pk=pk)
     if entry.ticket_id:
