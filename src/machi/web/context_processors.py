@@ -32,7 +32,21 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("担当課の手続き"), "url": reverse("counter:tasks", args=[lg_code])}
         )
+    if user.has_role(Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
+        items.append({"label": _("問い合わせ"), "url": reverse("contact:tickets", args=[lg_code])})
+    if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN):
+        items.append({"label": _("FAQ の管理"), "url": reverse("contact:faq_list", args=[lg_code])})
+    if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
+        items.append(
+            {
+                "label": _("パブリックコメント"),
+                "url": reverse("publiccomment:staff_list", args=[lg_code]),
+            }
+        )
     if user.has_role(Role.SUPERVISOR):
+        items.append(
+            {"label": _("問い合わせの指標"), "url": reverse("contact:metrics", args=[lg_code])}
+        )
         items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
     if user.has_role(Role.MUNICIPALITY_ADMIN):
         items.append(
@@ -40,6 +54,12 @@ def navigation(request: Any) -> dict[str, Any]:
         )
         items.append(
             {"label": _("手続き目録"), "url": reverse("procedures:catalogue", args=[lg_code])}
+        )
+        items.append(
+            {
+                "label": _("要望の分類と区域"),
+                "url": reverse("requests:admin_categories", args=[lg_code]),
+            }
         )
         items.append(
             {"label": _("APIクライアント"), "url": reverse("apiclients:list", args=[lg_code])}

@@ -127,7 +127,16 @@ def demo_seed() -> list[DemoLogin]:
             )
             logins.append(_login(staff, f"{lg_code} {name}", roles))
         _demo_area_seed(lg_code)
+        _demo_faq_seed(lg_code)
     return logins
+
+
+def _demo_faq_seed(lg_code: str) -> None:
+    """The default FAQ answers, so the contact center and the public FAQ have content."""
+    from machi.contact.services.faq import faq_load_default
+
+    with tenant_context(lg_code):
+        faq_load_default()
 
 
 def _demo_area_seed(lg_code: str) -> None:

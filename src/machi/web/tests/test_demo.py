@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
+from machi.contact.models import FaqAnswer
 from machi.registry.models import FilingKind, Resident, ResidentHistory, Status
 from machi.registry.selectors import resident_search
 from machi.registry.synthetic import generate_rows
@@ -90,6 +91,8 @@ def test_demo_command_seeds_each_municipality_once():
     for lg_code, n in counts.items():
         with tenant_context(lg_code):
             assert Resident.objects.count() == n
+            # the contact center and the public FAQ start with the default answers, once
+            assert 30 <= FaqAnswer.objects.filter(status="published").count() < 100
 
 
 def test_insurance_flags_fit_the_age():
