@@ -33,6 +33,8 @@ ADDRESSES = {
         "postal_code": "590-0078"},
 }  # fmt: skip
 MY_NUMBER = "123456789018"
+# The smallest document the services take for a PDF (its content is checked, not its name).
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 _usernames = itertools.count(1)
 BUMP_LIMIT = 20  # more than enough: each municipality's numbering starts at the same place
 
@@ -151,6 +153,9 @@ class World:
     OWN_OBJECTS = (
         "intake", "head", "task", "document", "colleague", "mfa_reset", "ticket",
         "subscription", "api_client", "outgoing_move", "preapplication",
+        "request_category", "request_attribute", "filed", "request_photo", "response_template",
+        "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail",
+        "consultation", "consultation_draft", "consultation_comment",
     )  # fmt: skip
 
     @staticmethod
@@ -320,6 +325,218 @@ class World:
             lambda made: _taken(self.avoid, PreApplication, code=made.code),
         )
 
+    # --- requests (要望・通報) -----------------------------------------------------------------
+
+    @functools.cached_property
+    def request_category(self) -> Any:
+        """A category of the 市民課 (the department of every test member), so its
+        requests are theirs to work on."""
+        from machi.requests.models import Category
+        from machi.requests.services import category_save
+
+        return self._bumped(
+            lambda: category_save(
+                actor=self.staff, code=f"isolation-{next(_usernames)}", name="分離確認の分類",
+                department="shimin",
+            ),
+            lambda made: _taken(self.avoid, Category, pk=made.pk),
+        )  # fmt: skip
+
+    @functools.cached_property
+    def request_attribute(self) -> Any:
+        from machi.requests.models import CategoryAttribute
+        from machi.requests.services import category_attribute_save
+
+        return self._bumped(
+            lambda: category_attribute_save(
+                actor=self.staff, category=self.request_category,
+                code=f"q{next(_usernames)}", description="場所の目印", datatype="string",
+            ),
+            lambda made: _taken(self.avoid, CategoryAttribute, pk=made.pk),
+        )  # fmt: skip
+
+    @functools.cached_property
+    def filed(self) -> Any:
+        """A public request of the 市民課 with a follower's mail (a reporter to reveal, a
+        confirmation secret)."""
+        from machi.requests.models import Request
+        from machi.requests.services import Reporter, request_create
+
+        return self._bumped(
+            lambda: request_create(
+                category=self.request_category, description="公園の街灯が消えています。",
+                address=f"{ADDRESSES[self.lg_code]['city']}{ADDRESSES[self.lg_code]['machiaza']}",
+                reporter=Reporter(email="hanako.yamada@example.jp", last_name="山田"),
+            ),
+            lambda made: _taken(self.avoid, Request, pk=made.request.pk)
+            or _taken(self.avoid, Request, public_code=made.request.public_code),
+        )  # fmt: skip
+
+    @property
+    def request(self) -> Any:
+        return self.filed.request
+
+    @functools.cached_property
+    def request_photo(self) -> Any:
+        """A photo of the request, stored as the public form stores one (re-encoded)."""
+        import io
+
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from PIL import Image
+
+        from machi.requests import photos
+        from machi.requests.models import RequestPhoto
+
+        def make() -> Any:
+            raw = io.BytesIO()
+            Image.new("RGB", (8, 8)).save(raw, format="PNG")
+            cleaned = photos.clean(SimpleUploadedFile("a.png", raw.getvalue()))
+            return RequestPhoto.objects.create(
+                request=self.request, file=photos.store(cleaned), width=cleaned.width,
+                height=cleaned.height,
+            )  # fmt: skip
+
+        return self._bumped(make, lambda made: _taken(self.avoid, RequestPhoto, pk=made.pk))
+
+    @functools.cached_property
+    def response_template(self) -> Any:
+        from machi.requests.models import ResponseTemplate
+        from machi.requests.services import response_template_save
+
+        return self._bumped(
+            lambda: response_template_save(
+                actor=self.staff, title="受付のお知らせ", body="担当課で確認しています。"
+            ),
+            lambda made: _taken(self.avoid, ResponseTemplate, pk=made.pk),
+        )
+
+    def unsubscribe_token(self) -> str:
+        from machi.requests.mail import unsubscribe_token
+
+        with tenant_context(self.lg_code):
+            return unsubscribe_token(self.request)
+
+    # --- contact center --------------------------------------------------------------------
+
+    @functools.cached_property
+    def contact_ticket(self) -> Any:
+        """A phone inquiry taken by the member."""
+        from machi.contact.models import Channel, Ticket
+        from machi.contact.services.tickets import ticket_create
+
+        return self._bumped(
+            lambda: ticket_create(
+                channel=Channel.PHONE, subject="粗大ごみの出し方", body="大型の家具を捨てたい。",
+                actor=self.staff, contact_name="山田 花子",
+            ),
+            lambda made: _taken(self.avoid, Ticket, pk=made.pk),
+        )  # fmt: skip
+
+    @functools.cached_property
+    def faq_answer(self) -> Any:
+        """A published FAQ answer (the public page shows published answers only), after
+        the default set a municipality starts with (its categories)."""
+        from machi.contact.models import FaqAnswer, FaqCategory, FaqStatus
+        from machi.contact.services.faq import faq_answer_save, faq_load_default
+
+        with tenant_context(self.lg_code):
+            faq_load_default()
+        return self._bumped(
+            lambda: faq_answer_save(
+                category=FaqCategory.objects.order_by("pk").first(),
+                question="住民票の写しはどこで取れますか。", answer="市民課の窓口で取れます。",
+                actor=self.staff, status=FaqStatus.PUBLISHED,
+            ),
+            lambda made: _taken(self.avoid, FaqAnswer, pk=made.pk),
+        )  # fmt: skip
+
+    @functools.cached_property
+    def faq_synonym(self) -> Any:
+        from machi.contact.models import FaqSynonym
+        from machi.contact.services.faq import faq_synonym_add
+
+        return self._bumped(
+            lambda: faq_synonym_add(words="転入 引越し", actor=self.staff),
+            lambda made: _taken(self.avoid, FaqSynonym, pk=made.pk),
+        )
+
+    @functools.cached_property
+    def quarantined_mail(self) -> Any:
+        """A mail without a sender, held by the mail receiver."""
+        from machi.contact.mail.receive import mail_receive
+        from machi.contact.models import QuarantinedMail
+
+        def make() -> Any:
+            result = mail_receive(
+                raw=b"Subject: =?utf-8?b?5ZWP44GE5ZCI44KP44Gb?=\r\n\r\nbody\r\n", source="pipe"
+            )
+            assert result.quarantine is not None, result
+            return result.quarantine
+
+        return self._bumped(make, lambda made: _taken(self.avoid, QuarantinedMail, pk=made.pk))
+
+    # --- public comment (パブリックコメント) ---------------------------------------------------
+
+    def _consultation_draft(self) -> Any:
+        """A draft of the 市民課 with its PDF, open from today for 30 days."""
+        from django.utils import timezone
+
+        from machi.publiccomment.services import consultation_create, document_add
+
+        draft = consultation_create(
+            title="市民課窓口の受付時間の見直し", summary="平日の受付時間を変えます。",
+            department="shimin", first_day=timezone.localdate(), actor=self.staff,
+        )  # fmt: skip
+        document_add(
+            consultation=draft, title="見直し案", filename="案.pdf", content=PDF, actor=self.staff
+        )
+        return draft
+
+    def _consultation_clash(self, made: Any) -> bool:
+        from machi.publiccomment.models import Consultation, Document
+
+        with tenant_context(self.lg_code):
+            documents = list(made.documents.values_list("pk", flat=True))
+        return _taken(self.avoid, Consultation, pk=made.pk) or _taken(
+            self.avoid, Document, pk__in=documents
+        )
+
+    @functools.cached_property
+    def consultation_draft(self) -> Any:
+        """A consultation not yet published (准備中): the staff may still edit it."""
+        return self._bumped(self._consultation_draft, self._consultation_clash)
+
+    @functools.cached_property
+    def consultation(self) -> Any:
+        """A published consultation whose period runs now."""
+        from machi.publiccomment.services import consultation_publish
+
+        return self._bumped(
+            lambda: consultation_publish(consultation=self._consultation_draft(), actor=self.staff),
+            self._consultation_clash,
+        )
+
+    @property
+    def consultation_document(self) -> Any:
+        with tenant_context(self.lg_code):
+            return self.consultation.documents.get()
+
+    @functools.cached_property
+    def consultation_comment(self) -> Any:
+        """A resident's comment on the published consultation, with a PDF attachment."""
+        from machi.publiccomment.models import Comment
+        from machi.publiccomment.services import Submission, comment_submit
+
+        return self._bumped(
+            lambda: comment_submit(
+                consultation=self.consultation,
+                submission=Submission(
+                    body="土曜日も開けてほしい。", attachment_name="意見.pdf", attachment=PDF
+                ),
+            ),
+            lambda made: _taken(self.avoid, Comment, pk=made.pk),
+        )
+
 
 def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
     """A valid body of a registry change form (``prefix``-ed fields, dates of a filing)."""
@@ -329,40 +546,6 @@ def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
         return {f"{prefix}-{k}": v for k, v in {**values, **fields}.items()}
 
     return data
-
-
-# Id routes of the pages being built right now (issue 13: the resident requests, the
-# contact center, the FAQ, public comment). Their objects are added to ID_ROUTES once the
-# pages settle; until then the completeness test names them as known to be missing. An
-# entry that gets objects, or whose route leaves the URL configuration, fails that test
-# until it is removed here; only routes of these apps may be listed.
-ID_ROUTES_PENDING: frozenset[str] = frozenset(
-    {
-        "<lg:lg_code>/contact/faq/<int:pk>/",
-        "<lg:lg_code>/contact/faq/synonyms/<int:pk>/delete/",
-        "<lg:lg_code>/contact/tickets/<int:pk>/",
-        "<lg:lg_code>/contact/tickets/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/faq/<int:pk>/",
-        "<lg:lg_code>/faq/<int:pk>/feedback/",
-        "<lg:lg_code>/public-comment/<int:pk>/",
-        "<lg:lg_code>/public-comment/<int:pk>/documents/<int:document_pk>/",
-        "<lg:lg_code>/public-comment/<int:pk>/done/",
-        "<lg:lg_code>/public-comment/staff/<int:pk>/",
-        "<lg:lg_code>/public-comment/staff/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/public-comment/staff/<int:pk>/comments/<int:comment_pk>/attachment/",
-        "<lg:lg_code>/public-comment/staff/<int:pk>/documents/<int:document_pk>/",
-        "<lg:lg_code>/requests/admin/categories/<int:pk>/",
-        "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/",
-        "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/<int:attribute_pk>/",
-        "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/<int:attribute_pk>/delete/",
-        "<lg:lg_code>/requests/staff/<int:pk>/",
-        "<lg:lg_code>/requests/staff/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/requests/staff/<int:pk>/reporter/",
-        "<lg:lg_code>/requests/staff/templates/<int:pk>/",
-        "<lg:lg_code>/requests/staff/templates/<int:pk>/delete/",
-    }
-)
-PENDING_APPS = re.compile(r"(?:^|/)(?:requests|contact|faq|public-comment)/")
 
 
 @dataclass(frozen=True)
@@ -377,6 +560,9 @@ class IdRoute:
     content_type: str = "text/html"
     api: bool = False
     page: bool = True  # a staff page worth a screenshot (GET, HTML)
+    # Follow redirects: a public page that sends an unknown id on to the page that
+    # answers 404 for it (public comment's "sent" page, to the consultation).
+    follow: bool = False
 
 
 def _resident(world: World) -> dict[str, Any]:
@@ -391,6 +577,63 @@ def _subscription(world: World) -> dict[str, Any]:
     return {"pk": world.subscription.pk}
 
 
+def _request(world: World) -> dict[str, Any]:
+    return {"pk": world.request.pk}
+
+
+def _public_request(world: World) -> dict[str, Any]:
+    return {"public_code": world.request.public_code}
+
+
+def _category(world: World) -> dict[str, Any]:
+    return {"pk": world.request_category.pk}
+
+
+def _attribute(world: World) -> dict[str, Any]:
+    return {"pk": world.request_category.pk, "attribute_pk": world.request_attribute.pk}
+
+
+def _attribute_form(prefix: str, code: str) -> dict[str, Any]:
+    fields = {"code": code, "description": "近くの目印", "datatype": "string", "order": "1"}
+    return {f"{prefix}-{k}": v for k, v in fields.items()}
+
+
+def _template(world: World) -> dict[str, Any]:
+    return {"pk": world.response_template.pk}
+
+
+def _ticket(world: World) -> dict[str, Any]:
+    return {"pk": world.contact_ticket.pk}
+
+
+def _faq(world: World) -> dict[str, Any]:
+    return {"pk": world.faq_answer.pk}
+
+
+def _quarantine(world: World) -> dict[str, Any]:
+    return {"pk": world.quarantined_mail.pk}
+
+
+def _consultation(world: World) -> dict[str, Any]:
+    return {"pk": world.consultation.pk}
+
+
+def _consultation_document(world: World) -> dict[str, Any]:
+    return {"pk": world.consultation.pk, "document_pk": world.consultation_document.pk}
+
+
+def _consultation_edit(world: World) -> dict[str, Any]:
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    return {
+        "title": "市民課窓口の受付時間の見直し（修正）",
+        "summary": "平日と土曜の受付時間を変えます。",
+        "department": "shimin", "first_day": today.isoformat(),
+        "last_day": (today + datetime.timedelta(days=40)).isoformat(), "identity_rule": "optional",
+    }  # fmt: skip
+
+
 ID_ROUTES: dict[str, IdRoute] = {
     "<lg:lg_code>/admin/api-clients/<int:pk>/revoke/": IdRoute(
         lambda w: {"pk": w.api_client[0].pk}, method="post", ok=(302,)
@@ -401,6 +644,90 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/admin/subscriptions/<int:pk>/resend/": IdRoute(
         _subscription, method="post", data=lambda w: {"all": "1"}, ok=(302,)
+    ),
+    # --- the contact center ---
+    "<lg:lg_code>/contact/faq/<int:pk>/": IdRoute(_faq),
+    "<lg:lg_code>/contact/faq/synonyms/<int:pk>/delete/": IdRoute(
+        lambda w: {"pk": w.faq_synonym.pk}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/contact/mail/quarantine/<int:pk>/": IdRoute(_quarantine),
+    "<lg:lg_code>/contact/mail/quarantine/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {**_quarantine(w), "action": "discard"}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/contact/tickets/<int:pk>/": IdRoute(_ticket),
+    "<lg:lg_code>/contact/tickets/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {**_ticket(w), "action": "note"},
+        method="post",
+        data=lambda w: {"note-body": "折り返しの電話を希望。"},
+        ok=(302,),
+    ),
+    # public: the resident's FAQ answer and its 役に立った vote
+    "<lg:lg_code>/faq/<int:pk>/": IdRoute(_faq, page=False),
+    "<lg:lg_code>/faq/<int:pk>/feedback/": IdRoute(
+        _faq, method="post", data=lambda w: {"helped": "1"}, ok=(302,)
+    ),
+    # --- public comment ---
+    "<lg:lg_code>/public-comment/<int:pk>/": IdRoute(_consultation, page=False),
+    "<lg:lg_code>/public-comment/<int:pk>/documents/<int:document_pk>/": IdRoute(
+        _consultation_document, content_type="application/pdf", page=False
+    ),
+    # Without a comment sent in this session the page sends the visitor to the consultation.
+    "<lg:lg_code>/public-comment/<int:pk>/done/": IdRoute(_consultation, page=False, follow=True),
+    "<lg:lg_code>/public-comment/staff/<int:pk>/": IdRoute(_consultation),
+    "<lg:lg_code>/public-comment/staff/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.consultation_draft.pk, "action": "edit"},
+        method="post",
+        data=_consultation_edit,
+        ok=(302,),
+    ),
+    "<lg:lg_code>/public-comment/staff/<int:pk>/comments/<int:comment_pk>/attachment/": IdRoute(
+        lambda w: {**_consultation(w), "comment_pk": w.consultation_comment.pk},
+        content_type="application/pdf",
+        page=False,
+    ),
+    "<lg:lg_code>/public-comment/staff/<int:pk>/documents/<int:document_pk>/": IdRoute(
+        _consultation_document, content_type="application/pdf", page=False
+    ),
+    # --- requests ---
+    "<lg:lg_code>/requests/admin/categories/<int:pk>/": IdRoute(_category),
+    "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/": IdRoute(
+        _category, method="post", data=lambda w: _attribute_form("attr", "landmark"), ok=(302,)
+    ),
+    "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/<int:attribute_pk>/": IdRoute(
+        _attribute,
+        method="post",
+        data=lambda w: _attribute_form(f"attr{w.request_attribute.pk}", w.request_attribute.code),
+        ok=(302,),
+    ),
+    "<lg:lg_code>/requests/admin/categories/<int:pk>/attributes/<int:attribute_pk>/delete/": (
+        IdRoute(_attribute, method="post", ok=(302,))
+    ),
+    "<lg:lg_code>/requests/staff/<int:pk>/": IdRoute(_request),
+    "<lg:lg_code>/requests/staff/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {**_request(w), "action": "answer"},
+        method="post",
+        data=lambda w: {"text": "現地を確認します。", "visibility": "internal"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/requests/staff/<int:pk>/reporter/": IdRoute(_request, method="post"),
+    "<lg:lg_code>/requests/staff/templates/<int:pk>/": IdRoute(_template),
+    "<lg:lg_code>/requests/staff/templates/<int:pk>/delete/": IdRoute(
+        _template, method="post", ok=(302,)
+    ),
+    # public: the resident's request page, its photo, the follower's links from the mail
+    "<lg:lg_code>/requests/unsubscribe/<str:token>/": IdRoute(
+        lambda w: {"token": w.unsubscribe_token()}, page=False
+    ),
+    "<lg:lg_code>/requests/<str:public_code>/": IdRoute(_public_request, page=False),
+    "<lg:lg_code>/requests/<str:public_code>/confirm/<str:secret>/": IdRoute(
+        lambda w: {**_public_request(w), "secret": w.filed.confirm_secret},
+        method="post",
+        page=False,
+    ),
+    "<lg:lg_code>/requests/<str:public_code>/photos/<int:pk>/": IdRoute(
+        lambda w: {**_public_request(w), "pk": w.request_photo.pk},
+        content_type="image/jpeg",
+        page=False,
     ),
     "<lg:lg_code>/counter/intake/done/<str:code>/": IdRoute(_visit),
     # ``step`` names a step of the intake, not an object: only the tenant check applies.
