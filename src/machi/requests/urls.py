@@ -12,7 +12,7 @@ BASE = r"^open311/v2/(?P<lg_code>\d{6})/"
 STAFF = "<lg:lg_code>/requests/staff/"
 ADMIN = "<lg:lg_code>/requests/admin/"
 PUBLIC = "<lg:lg_code>/requests/"
-CODE = r"^(?P<lg_code>\d{6})/requests/(?P<public_code>[A-Z0-9]{4}-[A-Z0-9]{4}-[A-Z0-9]{2,6})/"
+CODE = PUBLIC + "<str:public_code>/"  # after new/, filed/ and unsubscribe/: 404 if unknown
 
 urlpatterns = [
     path(PUBLIC, public.request_list, name="public_list"),
@@ -21,13 +21,9 @@ urlpatterns = [
     path(
         PUBLIC + "unsubscribe/<str:token>/", public.request_unsubscribe, name="public_unsubscribe"
     ),
-    re_path(CODE + r"$", public.request_public, name="public_request"),
-    re_path(CODE + r"photos/(?P<pk>\d+)/$", public.request_photo, name="public_photo"),
-    re_path(
-        CODE + r"confirm/(?P<secret>[A-Za-z0-9_-]{10,64})/$",
-        public.request_confirm,
-        name="public_confirm",
-    ),
+    path(CODE, public.request_public, name="public_request"),
+    path(CODE + "photos/<int:pk>/", public.request_photo, name="public_photo"),
+    path(CODE + "confirm/<str:secret>/", public.request_confirm, name="public_confirm"),
     path(STAFF + "<int:pk>/", staff.request_detail, name="staff_request"),
     path(STAFF + "<int:pk>/reporter/", staff.reporter_reveal, name="staff_reporter"),
     path(STAFF + "<int:pk>/<slug:action>/", staff.request_action, name="staff_action"),
