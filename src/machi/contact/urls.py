@@ -1,6 +1,6 @@
 from django.urls import path
 
-from machi.contact.views import faq_admin, public, staff
+from machi.contact.views import attachments, faq_admin, public, staff
 from machi.contact.views import mail as contact_mail
 from machi.contact.views import metrics as contact_metrics
 
@@ -16,6 +16,11 @@ urlpatterns: list = [
         "<lg:lg_code>/contact/tickets/<int:pk>/<slug:action>/",
         staff.ticket_action,
         name="ticket_action",
+    ),
+    path(
+        "<lg:lg_code>/contact/tickets/<int:ticket_pk>/attachments/<int:pk>/",
+        attachments.attachment_download,
+        name="mail_attachment",
     ),
     path("<lg:lg_code>/contact/handover/", staff.handover, name="handover"),
     # staff: FAQ administration

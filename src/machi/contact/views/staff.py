@@ -30,6 +30,7 @@ from machi.accounts.models import Department, Staff
 from machi.audit.services import Terminal
 from machi.contact import forms
 from machi.contact.calendar import contact_calendar
+from machi.contact.mail.attachments import ticket_mails
 from machi.contact.markup import body_html
 from machi.contact.models import (
     PAUSED,
@@ -416,8 +417,10 @@ def _working_staff(request: HttpRequest) -> list[Staff]:
 
 def _detail_context(request: HttpRequest, ticket: Ticket, **bound: Any) -> dict[str, Any]:
     departments = _departments(request)
+    mails, other_mails = ticket_mails(ticket=ticket)
     articles = [
-        {"article": a, "html": body_html(a.body, a.body_format)} for a in ticket.articles.all()
+        {"article": a, "html": body_html(a.body, a.body_format), "mails": mails.get(a.pk, [])}
+        for a in ticket.articles.all()
     ]
     events = list(ticket.events.all())
     allowed = sorted(services.TRANSITIONS[ticket.state], key=list(TicketState.values).index)
@@ -425,6 +428,7 @@ def _detail_context(request: HttpRequest, ticket: Ticket, **bound: Any) -> dict[
     return {
         "ticket": ticket,
         "articles": articles,
+        "other_mails": other_mails,
         "events": [{"event": e, "label": EVENT_LABELS.get(e.action, e.action)} for e in events],
         "links": list(ticket.links.all()),
         "merged": list(ticket.merged.all()),
