@@ -41,6 +41,11 @@ urlpatterns = [
     # staff: the visit's pre-filled forms (書かない窓口) as PDF
     path("<lg:lg_code>/visits/<str:code>/documents/", documents.documents, name="documents"),
     path(
+        "<lg:lg_code>/visits/<str:code>/documents/all.pdf",
+        documents.documents_pdf,
+        name="documents_pdf",
+    ),
+    path(
         "<lg:lg_code>/visits/<str:code>/documents/<slug:name>.pdf",
         documents.document_pdf,
         name="document_pdf",

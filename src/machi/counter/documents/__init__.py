@@ -4,7 +4,8 @@ visit summary (本日の手続きのご案内, with a QR code to the public stat
 
 * :func:`visit_documents` — which documents a visit gets;
 * :func:`document_render` — one document as PDF bytes (WeasyPrint + Noto CJK, offline),
-  audited as ``document.printed``.
+  audited as ``document.printed``;
+* :func:`documents_render_all` — the visit's whole set as one PDF (まとめて印刷).
 """
 
 from machi.counter.documents.forms import (
@@ -18,6 +19,7 @@ from machi.counter.documents.render import (
     LocalOnlyURLFetcher,
     document_html,
     document_render,
+    documents_render_all,
     html_to_pdf,
 )
 
@@ -29,6 +31,7 @@ __all__ = [
     "LocalOnlyURLFetcher",
     "document_html",
     "document_render",
+    "documents_render_all",
     "html_to_pdf",
     "visit_documents",
 ]

@@ -98,8 +98,8 @@ class _FormHTML(HTML):
         return [self._ua]
 
 
-def html_to_pdf(html: str) -> bytes:
-    """Render ``html`` (a document template's output) to PDF bytes, offline, with the
+def _layout(html: str) -> Any:
+    """``html`` laid out in pages (a WeasyPrint ``Document``), offline, with the
     documents' stylesheet (styles inside ``html`` apply after it)."""
     styles = _styles()
     document = _FormHTML(
@@ -108,7 +108,12 @@ def html_to_pdf(html: str) -> bytes:
         url_fetcher=LocalOnlyURLFetcher(),
         ua=styles.ua,
     )
-    return document.write_pdf(stylesheets=[styles.forms], font_config=styles.fonts)
+    return document.render(stylesheets=[styles.forms], font_config=styles.fonts)
+
+
+def html_to_pdf(html: str) -> bytes:
+    """Render ``html`` (a document template's output) to PDF bytes."""
+    return _layout(html).write_pdf()
 
 
 def qr_svg(url: str, *, title: str) -> str:
@@ -137,6 +142,34 @@ def document_html(
     return html, data.atena_numbers
 
 
+def _audited_html(
+    *,
+    visit: Visit,
+    name: str,
+    actor: Any,
+    terminal: Terminal | None,
+    status_url: str,
+    municipality: Any,
+    combined: bool = False,
+) -> str:
+    html, atena_numbers = document_html(
+        visit=visit, name=name, status_url=status_url, municipality=municipality
+    )
+    detail: dict[str, Any] = {"document": name, "atena_numbers": sorted(set(atena_numbers))}
+    if combined:
+        detail["combined"] = True
+    audit_append(
+        action="document.printed",
+        actor=actor,
+        object_type="visit",
+        object_id=visit.public_code,
+        function="counter:documents",
+        terminal=terminal,
+        detail=detail,
+    )
+    return html
+
+
 def document_render(
     *,
     visit: Visit,
@@ -149,16 +182,35 @@ def document_render(
     """The PDF of document ``name`` for ``visit`` (``DocumentNotFound`` when the visit does
     not get it). ``status_url`` is the absolute URL of the public status page (the visit
     summary prints it and its QR code). Audited as ``document.printed``."""
-    html, atena_numbers = document_html(
-        visit=visit, name=name, status_url=status_url, municipality=municipality
-    )
-    audit_append(
-        action="document.printed",
-        actor=actor,
-        object_type="visit",
-        object_id=visit.public_code,
-        function="counter:documents",
-        terminal=terminal,
-        detail={"document": name, "atena_numbers": sorted(set(atena_numbers))},
-    )
+    html = _audited_html(
+        visit=visit, name=name, actor=actor, terminal=terminal, status_url=status_url,
+        municipality=municipality,
+    )  # fmt: skip
     return html_to_pdf(html)
+
+
+def documents_render_all(
+    *,
+    visit: Visit,
+    actor: Any,
+    terminal: Terminal | None = None,
+    status_url: str = "",
+    municipality: Any = None,
+) -> bytes:
+    """Every document of ``visit`` in print order as one PDF (「まとめて印刷」): one font
+    subset and one compression pass for the set instead of one per document, which is
+    most of what a set costs beyond the layouts. Each document is audited as
+    ``document.printed`` (``combined``), as if printed alone."""
+    from machi.counter.documents.forms import visit_documents
+
+    laid_out = [
+        _layout(
+            _audited_html(
+                visit=visit, name=document.name, actor=actor, terminal=terminal,
+                status_url=status_url, municipality=municipality, combined=True,
+            )
+        )
+        for document in visit_documents(visit=visit)
+    ]  # fmt: skip
+    pages = [page for document in laid_out for page in document.pages]
+    return laid_out[0].copy(pages).write_pdf()

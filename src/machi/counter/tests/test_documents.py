@@ -530,3 +530,45 @@ def test_a_style_inside_a_document_still_applies_over_the_forms_stylesheet(tmp_p
     assert "419.528 x 595.276" in page_size(
         "<html><head><style>@page { size: A5 }</style></head><body><p>髙橋</p></body></html>"
     )
+
+
+# --- the whole set at once ------------------------------------------------------------------
+
+
+def _pages(pdf: bytes) -> int:
+    pdfinfo = shutil.which("pdfinfo") or pytest.skip("pdfinfo (poppler-utils) is not installed")
+    out = subprocess.run([pdfinfo, "-"], input=pdf, capture_output=True, check=True, timeout=60)
+    return int(next(line for line in out.stdout.decode().splitlines() if line.startswith("Pages:"))
+               .split()[1])  # fmt: skip
+
+
+@needs_pdftotext
+def test_the_whole_set_prints_as_one_pdf_in_print_order(visit, clerk, signed_in, tmp_path):
+    client = signed_in(clerk)
+    page = client.get(_url(visit)).content.decode()
+    assert f"{_url(visit)}all.pdf" in page and "すべてまとめて印刷" in page
+    response = client.get(f"{_url(visit)}all.pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert "no-store" in response["Cache-Control"]
+    alone = {name: client.get(_url(visit, name)).content for name in DOCS}
+    assert _pages(response.content) == sum(_pages(pdf) for pdf in alone.values())
+    text = _text(response.content, tmp_path, "all")
+    starts = [text.index(_text(alone[name], tmp_path, name)[:40]) for name in DOCS]
+    assert starts == sorted(starts)  # 住民異動届, 国保, 児童手当, then the visit summary
+    with tenant_context(A):
+        combined = AuditEntry.objects.filter(action="document.printed", detail__combined=True)
+        assert [e.detail["document"] for e in combined.order_by("seq")] == DOCS
+
+
+def test_the_whole_set_is_refused_like_each_document(
+    visit, make_staff, municipality_a, municipality_b, signed_in
+):
+    url = f"{_url(visit)}all.pdf"
+    admin = make_staff(municipality_a, ("shimin", "municipality_admin"))
+    assert signed_in(admin).get(url).status_code == 403
+    other = signed_in(make_staff(municipality_b, ("shimin", "counter_clerk")))
+    assert other.get(url).status_code in (403, 404)
+    assert other.get(f"/{B}/visits/{visit.public_code}/documents/all.pdf").status_code == 404
+    assert Client().get(url).status_code == 302
+    with tenant_context(A):
+        assert not AuditEntry.objects.filter(action="document.printed").exists()
