@@ -93,11 +93,14 @@ def _rate_limited(key: str, now: datetime.datetime) -> bool:
     )
 
 
-def _store_attachments(mail: MailMessage, parsed: ParsedMail, now: datetime.datetime) -> None:
+def _store_attachments(
+    mail: MailMessage, parsed: ParsedMail, now: datetime.datetime, stored: list[str]
+) -> None:
     for attachment in parsed.attachments:
         name = default_storage.save(
             storage_path("attachments", now), ContentFile(attachment.content)
         )
+        stored.append(name)
         MailAttachment.objects.create(
             mail=mail,
             file=name,
@@ -125,6 +128,21 @@ def mail_deliver(
     """Put a parsed mail into its ticket (or a new one), with its attachments and, for a
     new ticket from a person, the acknowledgement. One transaction."""
     key = address_key(parsed.from_address)
+    stored: list[str] = []
+    try:
+        return _deliver(parsed=parsed, now=now, ticket=ticket, key=key, stored=stored)
+    except BaseException:
+        # the rows are rolled back; the files would stay, unreferenced (a resident's
+        # documents nobody can find or delete), and the MTA delivers the mail again
+        for name in stored:
+            default_storage.delete(name)
+        raise
+
+
+def _deliver(
+    *, parsed: ParsedMail, now: datetime.datetime, ticket: Ticket | None, key: str,
+    stored: list[str],
+) -> MailResult:  # fmt: skip
     with transaction.atomic(using=current_tenant_alias()):
         if ticket is None:
             ticket = thread_find(
@@ -176,7 +194,7 @@ def mail_deliver(
             status=MailStatus.RECEIVED,
             created_at=now,
         )
-        _store_attachments(mail, parsed, now)
+        _store_attachments(mail, parsed, now, stored)
         if created and not parsed.auto_submitted:
             mail_acknowledgement_queue(ticket=ticket, now=now)
     return MailResult("created" if created else "added", ticket=ticket)
