@@ -258,13 +258,31 @@ MACHI_PROXY_COUNT = int(os.environ.get("MACHI_PROXY_COUNT") or 0)
 if MACHI_PROXY_COUNT < 0:
     raise ValueError("MACHI_PROXY_COUNT must be 0 (no proxy) or the number of proxies")
 
-# Security headers. Everything is served from the project itself: no CDN.
+# The address residents reach machi at (https://machi.example.jp): links in mail sent
+# outside a request (a request's follower mail, its confirmation and unsubscribe links).
+MACHI_PUBLIC_URL = (
+    os.environ.get("MACHI_PUBLIC_URL") or ("http://localhost:8000" if DEBUG else "")
+).rstrip("/")
+# Map tiles under the request filing page's map ("https://tiles.example.jp/{z}/{x}/{y}.png",
+# e.g. the municipality's own tile server); empty: a plain grid, the point still pickable.
+MACHI_REQUESTS_MAP_TILE_URL = os.environ.get("MACHI_REQUESTS_MAP_TILE_URL", "").strip()
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+# Security headers. Everything is served from the project itself: no CDN (map tiles
+# only from the configured tile server).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF, NONCE],
         "style-src": [SELF],
-        "img-src": [SELF, "data:"],
+        "img-src": [SELF, "data:", *filter(None, [_origin(MACHI_REQUESTS_MAP_TILE_URL)])],
         "font-src": [SELF],
         "connect-src": [SELF],
         "object-src": [NONE],

@@ -20,7 +20,7 @@ SALT = "machi.requests.unsubscribe"
 
 
 def _site() -> str:
-    return getattr(settings, "MACHI_PUBLIC_URL", "").rstrip("/") or "http://localhost:8000"
+    return settings.MACHI_PUBLIC_URL  # required in production (checks.public_url_check)
 
 
 def unsubscribe_token(request: Request) -> str:

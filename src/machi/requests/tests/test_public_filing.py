@@ -205,16 +205,23 @@ def test_the_form_renders_the_typed_questions(kinds, client):
 
 
 def test_confirmation_and_follower_mail_through_smtp(
-    kinds, client, smtp_server, make_staff, municipality_a, django_capture_on_commit_callbacks
+    kinds,
+    client,
+    smtp_server,
+    make_staff,
+    municipality_a,
+    django_capture_on_commit_callbacks,
+    settings,
 ):
     from machi.requests.services import request_answer, request_status_change
 
+    settings.MACHI_PUBLIC_URL = "https://machi.example.jp"
     assert client.post(NEW, good(email="hanako@example.jp")).status_code == 302
     [confirm] = smtp_server.wait_for(1)
     assert confirm["To"] == "hanako@example.jp"
     body = confirm.get_content()
-    link = re.search(r"http://\S+/confirm/\S+/", body).group(0)
-    path = link.split("localhost:8000", 1)[1]
+    link = re.search(r"https://machi\.example\.jp/\S+/confirm/\S+/", body).group(0)
+    path = link.removeprefix("https://machi.example.jp")
     assert client.get(path).status_code == 200
     with tenant_context(A):
         assert RequestReporter.objects.get().email_confirmed_at is None  # GET confirms nothing
@@ -233,8 +240,8 @@ def test_confirmation_and_follower_mail_through_smtp(
     assert "来週交換します。" in mails[1].get_content()
     assert "内部メモ" not in "".join(m.get_content() for m in mails)
     assert "完了" in mails[2].get_content()
-    stop = re.search(r"http://\S+/unsubscribe/\S+/", mails[2].get_content()).group(0)
-    stop_path = stop.split("localhost:8000", 1)[1]
+    stop = re.search(r"https://machi\.example\.jp/\S+/unsubscribe/\S+/", mails[2].get_content())
+    stop_path = stop.group(0).removeprefix("https://machi.example.jp")
     assert client.post(stop_path).status_code == 200
     smtp_server.clear()
     on_commit = django_capture_on_commit_callbacks(using=tenant_alias(A), execute=True)

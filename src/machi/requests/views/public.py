@@ -51,7 +51,7 @@ def _form_page(
     ]
     context = {
         "form": form, "errors": errors, "refused": refused, "groups": groups,
-        "tile_url": getattr(settings, "MACHI_REQUESTS_MAP_TILE_URL", ""),
+        "tile_url": settings.MACHI_REQUESTS_MAP_TILE_URL,
     }  # fmt: skip
     return _no_index(render(request, "requests/public/new.html", context, status=status))
 
