@@ -154,7 +154,7 @@ class World:
         "intake", "head", "task", "document", "colleague", "mfa_reset", "ticket",
         "subscription", "api_client", "outgoing_move", "preapplication",
         "request_category", "request_attribute", "filed", "request_photo", "response_template",
-        "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail",
+        "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail", "mail_attachment",
         "consultation", "consultation_draft", "consultation_comment",
     )  # fmt: skip
 
@@ -475,6 +475,33 @@ class World:
 
         return self._bumped(make, lambda made: _taken(self.avoid, QuarantinedMail, pk=made.pk))
 
+    @functools.cached_property
+    def mail_attachment(self) -> Any:
+        """A resident's mail with a PDF attached, received as a new ticket."""
+        from email.message import EmailMessage
+
+        from machi.contact.mail.receive import mail_receive
+        from machi.contact.models import MailAttachment, Ticket
+
+        def make() -> Any:
+            mail = EmailMessage()
+            mail["From"], mail["To"] = "hanako.yamada@example.jp", "soudan@example.lg.jp"
+            mail["Subject"] = "転入の手続きについて"
+            mail["Message-ID"] = f"<isolation-{next(_usernames)}@example.jp>"
+            mail.set_content("必要な書類を教えてください。")
+            mail.add_attachment(PDF, maintype="application", subtype="pdf", filename="書類.pdf")
+            result = mail_receive(raw=mail.as_bytes(), source="pipe")
+            assert result.ticket is not None, result
+            return MailAttachment.objects.select_related("mail").get(mail__ticket=result.ticket)
+
+        return self._bumped(
+            make,
+            lambda made: (
+                _taken(self.avoid, MailAttachment, pk=made.pk)
+                or _taken(self.avoid, Ticket, pk=made.mail.ticket_id)
+            ),
+        )
+
     # --- public comment (パブリックコメント) ---------------------------------------------------
 
     def _consultation_draft(self) -> Any:
@@ -655,6 +682,11 @@ ID_ROUTES: dict[str, IdRoute] = {
         lambda w: {**_quarantine(w), "action": "discard"}, method="post", ok=(302,)
     ),
     "<lg:lg_code>/contact/tickets/<int:pk>/": IdRoute(_ticket),
+    "<lg:lg_code>/contact/tickets/<int:ticket_pk>/attachments/<int:pk>/": IdRoute(
+        lambda w: {"ticket_pk": w.mail_attachment.mail.ticket_id, "pk": w.mail_attachment.pk},
+        content_type="application/pdf",
+        page=False,
+    ),
     "<lg:lg_code>/contact/tickets/<int:pk>/<slug:action>/": IdRoute(
         lambda w: {**_ticket(w), "action": "note"},
         method="post",
@@ -795,6 +827,9 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/visits/<str:code>/": IdRoute(_visit, page=False),  # public: the resident's
     "<lg:lg_code>/visits/<str:code>/documents/": IdRoute(_visit),
+    "<lg:lg_code>/visits/<str:code>/documents/all.pdf": IdRoute(
+        _visit, content_type="application/pdf", page=False
+    ),
     "<lg:lg_code>/visits/<str:code>/documents/<slug:name>.pdf": IdRoute(
         lambda w: {**_visit(w), "name": w.document},
         content_type="application/pdf",
