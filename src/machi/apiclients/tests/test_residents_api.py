@@ -232,9 +232,7 @@ def test_openapi_declares_each_status_once_as_text(client):
         for method, operation in operations.items():
             assert all(code.isdigit() for code in operation["responses"]), (path, method)
     navigator = schema["paths"]["/api/v1/{lg_code}/navigator"]["post"]["responses"]["422"]
-    assert navigator["content"]["application/json"]["schema"]["$ref"].endswith(
-        "/NavigatorError"
-    )
+    assert navigator["content"]["application/json"]["schema"]["$ref"].endswith("/NavigatorError")
     life_events = schema["paths"]["/api/v1/{lg_code}/life-events"]["post"]["responses"]
     assert life_events["422"]["content"]["application/json"]["schema"]["$ref"].endswith(
         "/IntakeErrorOut"

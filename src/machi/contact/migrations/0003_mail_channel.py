@@ -5,81 +5,164 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contact', '0002_faq_search_index'),
+        ("contact", "0002_faq_search_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='MailMessage',
+            name="MailMessage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('direction', models.CharField(choices=[('in', '受信'), ('out', '送信')], max_length=3)),
-                ('message_id', models.CharField(db_index=True, max_length=300)),
-                ('in_reply_to', models.CharField(blank=True, max_length=300)),
-                ('references', models.TextField(blank=True)),
-                ('subject', models.CharField(blank=True, max_length=300)),
-                ('headers', models.JSONField(default=list)),
-                ('sender_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('recipient', models.CharField(blank=True, max_length=300)),
-                ('auto_submitted', models.BooleanField(default=False)),
-                ('acknowledgement', models.BooleanField(default=False)),
-                ('status', models.CharField(choices=[('received', '受信済み'), ('pending', '送信待ち'), ('sent', '送信済み')], max_length=10)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.CharField(blank=True, max_length=300)),
-                ('next_attempt_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField()),
-                ('article', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='mails', to='contact.ticketarticle')),
-                ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='mails', to='contact.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(choices=[("in", "受信"), ("out", "送信")], max_length=3),
+                ),
+                ("message_id", models.CharField(db_index=True, max_length=300)),
+                ("in_reply_to", models.CharField(blank=True, max_length=300)),
+                ("references", models.TextField(blank=True)),
+                ("subject", models.CharField(blank=True, max_length=300)),
+                ("headers", models.JSONField(default=list)),
+                ("sender_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("recipient", models.CharField(blank=True, max_length=300)),
+                ("auto_submitted", models.BooleanField(default=False)),
+                ("acknowledgement", models.BooleanField(default=False)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("received", "受信済み"),
+                            ("pending", "送信待ち"),
+                            ("sent", "送信済み"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.CharField(blank=True, max_length=300)),
+                ("next_attempt_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField()),
+                (
+                    "article",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="mails",
+                        to="contact.ticketarticle",
+                    ),
+                ),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="mails",
+                        to="contact.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
+                "ordering": ["created_at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='MailAttachment',
+            name="MailAttachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=300, upload_to='')),
-                ('filename', models.CharField(max_length=150)),
-                ('content_type', models.CharField(max_length=100)),
-                ('size', models.PositiveBigIntegerField()),
-                ('sha256', models.CharField(max_length=64)),
-                ('mail', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='contact.mailmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("file", models.FileField(max_length=300, upload_to="")),
+                ("filename", models.CharField(max_length=150)),
+                ("content_type", models.CharField(max_length=100)),
+                ("size", models.PositiveBigIntegerField()),
+                ("sha256", models.CharField(max_length=64)),
+                (
+                    "mail",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="contact.mailmessage",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='QuarantinedMail',
+            name="QuarantinedMail",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raw', models.FileField(max_length=300, upload_to='')),
-                ('raw_size', models.PositiveBigIntegerField()),
-                ('truncated', models.BooleanField(default=False)),
-                ('reason', models.CharField(choices=[('too_large', '大きすぎるメール'), ('unparseable', '解析できないメール'), ('no_sender', '差出人が不明'), ('spoofed', '送信元の認証に失敗（なりすましの疑い）'), ('rate_limited', '同じ差出人からの受信が多すぎる'), ('rejected', '問い合わせにできない内容')], max_length=20)),
-                ('detail', models.CharField(blank=True, max_length=300)),
-                ('source', models.CharField(max_length=10)),
-                ('status', models.CharField(choices=[('held', '保留中'), ('released', '問い合わせにした'), ('discarded', '破棄した')], default='held', max_length=10)),
-                ('received_at', models.DateTimeField()),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_by_username', models.CharField(blank=True, max_length=150)),
-                ('ticket', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='quarantined', to='contact.ticket')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("raw", models.FileField(max_length=300, upload_to="")),
+                ("raw_size", models.PositiveBigIntegerField()),
+                ("truncated", models.BooleanField(default=False)),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("too_large", "大きすぎるメール"),
+                            ("unparseable", "解析できないメール"),
+                            ("no_sender", "差出人が不明"),
+                            ("spoofed", "送信元の認証に失敗（なりすましの疑い）"),
+                            ("rate_limited", "同じ差出人からの受信が多すぎる"),
+                            ("rejected", "問い合わせにできない内容"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("detail", models.CharField(blank=True, max_length=300)),
+                ("source", models.CharField(max_length=10)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("held", "保留中"),
+                            ("released", "問い合わせにした"),
+                            ("discarded", "破棄した"),
+                        ],
+                        default="held",
+                        max_length=10,
+                    ),
+                ),
+                ("received_at", models.DateTimeField()),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_by_username", models.CharField(blank=True, max_length=150)),
+                (
+                    "ticket",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="quarantined",
+                        to="contact.ticket",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-received_at', '-id'],
+                "ordering": ["-received_at", "-id"],
             },
         ),
         migrations.AddIndex(
-            model_name='mailmessage',
-            index=models.Index(fields=['status', 'next_attempt_at'], name='contact_mail_due'),
+            model_name="mailmessage",
+            index=models.Index(fields=["status", "next_attempt_at"], name="contact_mail_due"),
         ),
         migrations.AddIndex(
-            model_name='mailmessage',
-            index=models.Index(fields=['sender_key', 'created_at'], name='contact_mail_sender'),
+            model_name="mailmessage",
+            index=models.Index(fields=["sender_key", "created_at"], name="contact_mail_sender"),
         ),
         migrations.AddIndex(
-            model_name='quarantinedmail',
-            index=models.Index(fields=['status', 'received_at'], name='contact_quarantine_q'),
+            model_name="quarantinedmail",
+            index=models.Index(fields=["status", "received_at"], name="contact_quarantine_q"),
         ),
     ]
