@@ -100,14 +100,14 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "MACHI_SECRET_KEY": "k" * 20 + "-production-like-secret-" + "q9" * 20,
         "MACHI_ALLOWED_HOSTS": "machi.example.jp",
         "MACHI_DATA_DIR": str(tmp_path),
+        "MACHI_PUBLIC_URL": "https://machi.example.jp",
     }
     env.pop("MACHI_SSL_REDIRECT", None)
-    result = subprocess.run(
-        [sys.executable, "-m", "machi", "check", "--deploy", "--fail-level", "WARNING"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    command = [sys.executable, "-m", "machi", "check", "--deploy", "--fail-level", "WARNING"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+    # without the public address residents' mail would link nowhere: refused
+    del env["MACHI_PUBLIC_URL"]
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    assert result.returncode != 0 and "machi.requests.E001" in result.stdout + result.stderr
