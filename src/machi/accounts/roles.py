@@ -11,6 +11,11 @@ class Role(models.TextChoices):
     DEPARTMENT_STAFF = "department_staff", _("担当課職員")
     SUPERVISOR = "supervisor", _("監督者")
     MUNICIPALITY_ADMIN = "municipality_admin", _("自治体管理者")
+    # The website and announcements: an author drafts, an approver publishes (issue 14).
+    WEB_AUTHOR = "web_author", _("ウェブ作成者")
+    WEB_APPROVER = "web_approver", _("ウェブ承認者")
+    # The community board and the local events calendar.
+    MODERATOR = "moderator", _("掲示板モデレーター")
 
 
 DEFAULT_DEPARTMENTS: dict[str, str] = {
@@ -27,6 +32,9 @@ DEFAULT_DEPARTMENTS: dict[str, str] = {
     "doro": "道路課",
     "koen": "公園緑地課",
     "kikaku": "企画課",
+    # the website, announcements and the community board (accounts 0004)
+    "koho": "広報課",
+    "bosai": "防災課",
 }
 
 # 番号利用事務: only staff of these departments may be allowed to reveal a My Number.

@@ -43,6 +43,14 @@ DEMO_STAFF: list[tuple[str, str, list[tuple[str, str]], frozenset[str]]] = [
     ),
     ("admin", "管理 三郎", [("shimin", Role.MUNICIPALITY_ADMIN)], frozenset()),
     ("doro", "道路 四郎", [("doro", Role.DEPARTMENT_STAFF)], frozenset()),
+    ("koho", "広報 五月", [("koho", Role.WEB_AUTHOR), ("koho", Role.MODERATOR)], frozenset()),
+    (
+        "koho-lead",
+        "広報 六郎",
+        [("koho", Role.WEB_APPROVER), ("koho", Role.WEB_AUTHOR), ("koho", Role.MODERATOR)],
+        frozenset(),
+    ),
+    ("bosai", "防災 七海", [("bosai", Role.WEB_AUTHOR), ("bosai", Role.WEB_APPROVER)], frozenset()),
 ]
 
 # One 町丁目 per demo municipality as a polygon (longitude, latitude; the block around
