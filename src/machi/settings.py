@@ -15,6 +15,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from csp.constants import NONCE, NONE, SELF
+from django.conf.locale import LANG_INFO
 
 from machi.tenancy.dbconfig import database_config, sqlite_url
 
@@ -70,6 +71,10 @@ INSTALLED_APPS = [
     "machi.requests",
     "machi.contact",
     "machi.publiccomment",
+    "machi.site",
+    "machi.localevents",
+    "machi.announce",
+    "machi.activitypub",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -175,7 +180,15 @@ AXES_VERBOSE = False
 OTP_TOTP_ISSUER = "machi"
 
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LANGUAGES = [("ja", "日本語"), ("ja-easy", "やさしい にほんご"), ("en", "English")]
+# やさしい日本語 is a locale of its own (locale/ja_Easy, see machi.web.language); Django
+# knows no such language, so get_language_info() learns it here.
+LANG_INFO["ja-easy"] = {
+    "bidi": False,
+    "code": "ja-easy",
+    "name": "Easy Japanese",
+    "name_local": "やさしい にほんご",
+}
 LOCALE_PATHS = [PACKAGE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -12,14 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,25 +36,10 @@ from machi.publiccomment.forms import (
 )
 from machi.publiccomment.models import CommentGroup, Consultation, IdentityRule, Phase
 from machi.web.decorators import public_view, roles_required
+from machi.web.language import language_switch
 
 SESSION_KEY = "machi_publiccomment_receipt"
 WORK_ROLES = (Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
-
-
-def _language_switch(request: HttpRequest) -> HttpResponse | None:
-    """``?lang=en``: remember the language in Django's cookie, show the page without it."""
-    language = request.GET.get("lang")
-    if language is None:
-        return None
-    rest = request.GET.copy()
-    del rest["lang"]
-    response = HttpResponseRedirect(request.path + (f"?{rest.urlencode()}" if rest else ""))
-    if language in ("ja", "en") and check_for_language(language):
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-            samesite="Lax", secure=request.is_secure(), httponly=True,
-        )  # fmt: skip
-    return response
 
 
 def _pdf(
@@ -81,7 +64,7 @@ def _quote(name: str) -> str:
 @public_view
 @require_GET
 def public_list(request: HttpRequest, lg_code: str) -> HttpResponse:
-    if (switch := _language_switch(request)) is not None:
+    if (switch := language_switch(request)) is not None:
         return switch
     return render(
         request, "publiccomment/public_list.html",
@@ -118,7 +101,7 @@ def public_detail(request: HttpRequest, lg_code: str, pk: int) -> HttpResponse:
     if consultation is None:
         raise Http404(_("案件が見つかりません。"))
     if request.method == "GET":
-        if (switch := _language_switch(request)) is not None:
+        if (switch := language_switch(request)) is not None:
             return switch
         return _public_page(request, consultation)
     required = consultation.identity_rule == IdentityRule.REQUIRED

@@ -20,12 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import check_for_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -38,6 +36,7 @@ from machi.contact.selectors import faq_search
 from machi.contact.services.faq import faq_feedback, faq_search_log, faq_search_revise
 from machi.contact.services.tickets import TicketError, ticket_create
 from machi.web.decorators import public_view
+from machi.web.language import language_switch
 
 SESSION_KEY = "machi_contact"
 SESSION_SEARCHES_MAX = 30
@@ -91,24 +90,6 @@ def _log_search(request: HttpRequest, query: str, hits: list, *, form: bool) -> 
     return logged.pk
 
 
-def _language_switch(request: HttpRequest) -> HttpResponse | None:
-    """``?lang=en`` (the switch on every resident page): remember the language in the
-    cookie Django's LocaleMiddleware reads, and show the same page without the parameter."""
-    language = request.GET.get("lang")
-    if language is None:
-        return None
-    rest = request.GET.copy()
-    del rest["lang"]
-    target = request.path + (f"?{rest.urlencode()}" if rest else "")
-    response = HttpResponseRedirect(target)
-    if language in ("ja", "en") and check_for_language(language):
-        response.set_cookie(
-            settings.LANGUAGE_COOKIE_NAME, language, max_age=365 * 24 * 3600,
-            samesite="Lax", secure=request.is_secure(), httponly=True,
-        )  # fmt: skip
-    return response
-
-
 def _no_index(response: HttpResponse) -> HttpResponse:
     response["Referrer-Policy"] = "same-origin"
     return response
@@ -135,7 +116,7 @@ def _categories() -> list[dict[str, Any]]:
 @require_GET
 @never_cache
 def faq_index(request: HttpRequest, lg_code: str) -> HttpResponse:
-    if (switch := _language_switch(request)) is not None:
+    if (switch := language_switch(request)) is not None:
         return switch
     form = FaqSearchForm(request.GET or None)
     context: dict[str, Any] = {"form": form, "query": "", "hits": [], "search_id": None}
@@ -177,7 +158,7 @@ def _search_ref(request: HttpRequest, value: str | None) -> int | None:
 @require_GET
 @never_cache
 def faq_answer(request: HttpRequest, lg_code: str, pk: int) -> HttpResponse:
-    if (switch := _language_switch(request)) is not None:
+    if (switch := language_switch(request)) is not None:
         return switch
     answer = _published(pk)
     votes = _state(request).get("votes", {})
@@ -251,7 +232,7 @@ def _form_page(
 @never_cache
 def contact_form(request: HttpRequest, lg_code: str) -> HttpResponse:
     if request.method == "GET":
-        if (switch := _language_switch(request)) is not None:
+        if (switch := language_switch(request)) is not None:
             return switch
         if _state(request).get("form_search"):
             _state_set(request, form_search=None)  # a new visit: a new question

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from machi.contact.views.public import _language_switch, _no_index
+from machi.contact.views.public import _no_index
 from machi.requests import abuse, mail, photos
 from machi.requests.forms import RequestForm, mark_errors
 from machi.requests.models import Request, RequestPhoto, RequestReporter, UpdateKind
@@ -23,6 +23,7 @@ from machi.requests.selectors import category_list_active
 from machi.requests.services import Reporter, RequestError, request_create
 from machi.tenancy.context import current_tenant_alias
 from machi.web.decorators import public_view
+from machi.web.language import language_switch
 
 SESSION_KEY = "machi_requests_filed"
 PAGE_SIZE = 20
@@ -62,7 +63,7 @@ def _form_page(
 def request_new(request: HttpRequest, lg_code: str) -> HttpResponse:
     categories = _categories()
     if request.method == "GET":
-        if (switch := _language_switch(request)) is not None:
+        if (switch := language_switch(request)) is not None:
             return switch
         return _form_page(request, RequestForm(categories=categories))
     form = RequestForm(request.POST, request.FILES, categories=categories)
@@ -136,7 +137,7 @@ def _listed(public_code: str) -> Request:
 @public_view
 @require_GET
 def request_list(request: HttpRequest, lg_code: str) -> HttpResponse:
-    if (switch := _language_switch(request)) is not None:
+    if (switch := language_switch(request)) is not None:
         return switch
     qs = (
         Request.objects.filter(is_public=True, hidden_at__isnull=True)
@@ -150,7 +151,7 @@ def request_list(request: HttpRequest, lg_code: str) -> HttpResponse:
 @public_view
 @require_GET
 def request_public(request: HttpRequest, lg_code: str, public_code: str) -> HttpResponse:
-    if (switch := _language_switch(request)) is not None:
+    if (switch := language_switch(request)) is not None:
         return switch
     item = _listed(public_code)
     context: dict[str, Any] = {"item": item}
