@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "machi.requests",
     "machi.contact",
     "machi.publiccomment",
+    "machi.activitypub",
     "machi.site",
     "machi.localevents",
     "machi.announce",

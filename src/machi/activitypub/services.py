@@ -1,0 +1,220 @@
+"""Writes of the ActivityPub channel: the actor, its outbox, followers and deliveries.
+
+Every function works in the municipality in force (``tenant_context``): the actor is
+the one of its database.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from datetime import datetime
+
+import nh3
+from django.db import IntegrityError, transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from machi.activitypub import documents
+from machi.activitypub.keys import key_pair_generate
+from machi.activitypub.models import (
+    Actor,
+    Delivery,
+    DeliveryKind,
+    DeliveryState,
+    Follower,
+    Following,
+    Note,
+)
+from machi.tenancy.context import current_lg_code, current_tenant_alias
+
+logger = logging.getLogger("machi.activitypub")
+
+LANGUAGES = ("ja", "ja-easy", "en")
+OBJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def actor_ensure() -> Actor:
+    """The municipality's actor, made with a new key pair the first time."""
+    actor = Actor.objects.order_by("pk").first()
+    if actor is not None:
+        return actor
+    public_pem, sealed = key_pair_generate()
+    with transaction.atomic(using=current_tenant_alias()):
+        # Two first requests at once: the second finds the first one's row.
+        actor = Actor.objects.select_for_update().order_by("pk").first()
+        if actor is None:
+            actor = Actor.objects.create(public_key_pem=public_pem, private_key_sealed=sealed)
+    return actor
+
+
+def _content_clean(content: dict[str, str]) -> dict[str, str]:
+    if not isinstance(content, dict) or not str(content.get("ja") or "").strip():
+        raise ValueError("content needs the Japanese text (key 'ja')")
+    unknown = set(content) - set(LANGUAGES)
+    if unknown:
+        raise ValueError(f"unknown language codes: {', '.join(sorted(unknown))}")
+    return {code: nh3.clean(text) for code, text in content.items() if str(text or "").strip()}
+
+
+def _deliveries_queue(*, kind: str, activity: dict, inboxes: list[str], note=None) -> int:
+    now = timezone.now()
+    rows = [
+        Delivery(kind=kind, note=note, inbox=inbox, activity=activity, next_attempt_at=now)
+        for inbox in dict.fromkeys(inboxes)
+    ]
+    Delivery.objects.bulk_create(rows, batch_size=500, ignore_conflicts=note is not None)
+    return len(rows)
+
+
+def _wake_worker(lg_code: str) -> None:
+    """Deliver soon, on the background worker (the periodic task is the safety net)."""
+    from machi.activitypub.tasks import activitypub_deliver_task
+
+    try:
+        activitypub_deliver_task.enqueue(lg_code)
+    except Exception:  # the caller's publication must not fail for the queue
+        logger.exception("could not enqueue the ActivityPub delivery for %s", lg_code)
+
+
+def follower_inboxes() -> list[str]:
+    """Where a public activity goes: each follower's shared inbox (once) or inbox."""
+    return list(
+        dict.fromkeys(
+            shared or inbox
+            for inbox, shared in Follower.objects.order_by("pk").values_list(
+                "inbox", "shared_inbox"
+            )
+        )
+    )
+
+
+def note_publish(
+    *,
+    object_key: str,
+    url: str,
+    content: dict[str, str],
+    summary: str | None,
+    published: datetime,
+) -> None:
+    """Put a Note in the municipality's outbox and queue its ``Create`` for every
+    follower's inbox (delivered by the worker: this never waits for a remote server).
+
+    ``content`` is sanitised HTML by language code (``ja`` required). Publishing the
+    same ``object_key`` again changes nothing: an announcement is delivered once.
+    """
+    if not isinstance(object_key, str) or not OBJECT_KEY.match(object_key):
+        raise ValueError("object_key: 1–100 letters, digits, '.', '_' or '-'")
+    if not url.startswith(("https://", "http://")):
+        raise ValueError("url must be an absolute http(s) URL")
+    if timezone.is_naive(published):
+        raise ValueError("published must be an aware datetime")
+    cleaned = _content_clean(content)
+    lg_code = current_lg_code()
+    origin = documents.public_origin()
+    actor_ensure()
+    with transaction.atomic(using=current_tenant_alias()):
+        if Note.objects.filter(object_key=object_key).exists():
+            return
+        try:
+            with transaction.atomic(using=current_tenant_alias()):
+                note = Note.objects.create(
+                    object_key=object_key,
+                    url=url,
+                    content=cleaned,
+                    summary=(summary or "")[:500],
+                    published=published,
+                )
+        except IntegrityError:  # published at the same moment by another process
+            return
+        activity = documents.create_activity(origin, lg_code=lg_code, note=note)
+        queued = _deliveries_queue(
+            kind=DeliveryKind.CREATE, activity=activity, inboxes=follower_inboxes(), note=note
+        )
+        if queued:
+            transaction.on_commit(lambda: _wake_worker(lg_code), using=current_tenant_alias())
+
+
+def note_delivery_status(*, object_key: str) -> dict[str, int]:
+    """How the Note's deliveries stand: counts by state (all four keys, zeros too)."""
+    counts = dict.fromkeys(DeliveryState.values, 0)
+    rows = (
+        Delivery.objects.filter(note__object_key=object_key)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
+    for state, n in rows:
+        counts[state] = n
+    return counts
+
+
+def follower_add(*, actor_id: str, inbox: str, shared_inbox: str, follow: dict) -> Follower:
+    """Store (or refresh) a follower and queue the ``Accept`` of its ``Follow``."""
+    lg_code = current_lg_code()
+    origin = documents.public_origin()
+    with transaction.atomic(using=current_tenant_alias()):
+        follower, _ = Follower.objects.update_or_create(
+            actor_id=actor_id,
+            defaults={"inbox": inbox, "shared_inbox": shared_inbox, "accepted_at": timezone.now()},
+        )
+        me = documents.actor_url(origin, lg_code)
+        accept = {
+            "@context": documents.AS_CONTEXT,
+            "id": f"{me}#accepts/{uuid.uuid4()}",
+            "type": "Accept",
+            "actor": me,
+            "object": follow,
+        }
+        _deliveries_queue(kind=DeliveryKind.ACCEPT, activity=accept, inboxes=[inbox])
+        transaction.on_commit(lambda: _wake_worker(lg_code), using=current_tenant_alias())
+    return follower
+
+
+def follower_remove(*, actor_id: str) -> bool:
+    deleted, _ = Follower.objects.filter(actor_id=actor_id).delete()
+    return bool(deleted)
+
+
+def followers_remove_by_inbox(*, inbox: str) -> int:
+    """A 410 Gone from an inbox: whoever it served follows no more."""
+    deleted, _ = Follower.objects.filter(inbox=inbox).delete()
+    shared, _ = Follower.objects.filter(shared_inbox=inbox).delete()
+    return deleted + shared
+
+
+def following_request(*, actor_id: str, inbox: str) -> Following:
+    """Ask a remote actor to be followed by the municipality (a ``Follow`` queued)."""
+    lg_code = current_lg_code()
+    origin = documents.public_origin()
+    me = documents.actor_url(origin, lg_code)
+    actor_ensure()
+    with transaction.atomic(using=current_tenant_alias()):
+        existing = Following.objects.filter(actor_id=actor_id).first()
+        if existing is not None:
+            return existing
+        follow_id = f"{me}#follows/{uuid.uuid4()}"
+        following = Following.objects.create(
+            actor_id=actor_id,
+            inbox=inbox,
+            follow_activity_id=follow_id,
+            requested_at=timezone.now(),
+        )
+        follow = {
+            "@context": documents.AS_CONTEXT,
+            "id": follow_id,
+            "type": "Follow",
+            "actor": me,
+            "object": actor_id,
+        }
+        _deliveries_queue(kind=DeliveryKind.FOLLOW, activity=follow, inboxes=[inbox])
+        transaction.on_commit(lambda: _wake_worker(lg_code), using=current_tenant_alias())
+    return following
+
+
+def following_accepted(*, actor_id: str, follow_id: str) -> bool:
+    """The remote actor accepted our ``Follow`` (its id must be ours, to that actor)."""
+    updated = Following.objects.filter(
+        actor_id=actor_id, follow_activity_id=follow_id, accepted_at__isnull=True
+    ).update(accepted_at=timezone.now())
+    return bool(updated)
