@@ -70,6 +70,9 @@ def pytest_collection_modifyitems(config, items):
         if HERE not in Path(str(item.path)).resolve().parents:
             continue
         item.add_marker(pytest.mark.browser)
+        # Under `--dist loadgroup` (./dev test) one xdist worker runs them all: one
+        # server seeded once and one browser per session, not one of each per worker.
+        item.add_marker(pytest.mark.xdist_group("browser"))
         if reason:
             item.add_marker(pytest.mark.skip(reason=reason))
 

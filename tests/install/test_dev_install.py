@@ -24,13 +24,8 @@ BASE_PYTHON = Path(sys.base_prefix) / "bin" / "python3"
 FULL_INSTALL_TIMEOUT = 900
 VENV_TIMEOUT = 300
 
-pytestmark = [
-    pytest.mark.install,
-    pytest.mark.skipif(
-        os.environ.get("MACHI_TEST_DB") == "postgres",
-        reason="does not use a database: runs in the SQLite pass",
-    ),
-]
+# No database: the PostgreSQL pass of `./dev test` leaves these out (MACHI_TEST_DATABASE_ONLY).
+pytestmark = [pytest.mark.install]
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,10 @@ nothing must not pass. The one exception is a machine without PostgreSQL's
 binaries outside CI, where every test is reported skipped with the reason; with
 CI set (or MACHI_TEST_REQUIRE_POSTGRES=1) that fails too.
 
+With MACHI_TEST_DATABASE_ONLY=1 the session leaves out (deselects) the tests that touch
+no database: `./dev test` sets it for the PostgreSQL pass, since a test of pure Python
+gives the same result on both databases and the SQLite pass has run it already.
+
 With MACHI_TEST_REPORT=<path> the session writes a JSON summary there (see
 machi.testing.report), which `./dev test` uses to compare the two runs.
 
@@ -29,7 +33,7 @@ import tempfile
 
 import pytest
 
-from machi.testing.report import Summary, uses_database
+from machi.testing.report import Summary, touches_database_layer, uses_database
 
 _state: dict[str, object] = {}
 
@@ -114,7 +118,14 @@ def pytest_sessionstart(session):
         )
 
 
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config, items):
+    if _truthy("MACHI_TEST_DATABASE_ONLY"):
+        kept = [item for item in items if touches_database_layer(item)]
+        if len(kept) < len(items):
+            kept_ids = {id(item) for item in kept}
+            config.hook.pytest_deselected(items=[i for i in items if id(i) not in kept_ids])
+            items[:] = kept
     reason = _state.get("skip_reason")
     if not reason:
         return

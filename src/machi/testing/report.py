@@ -33,6 +33,12 @@ def uses_database(item) -> bool:
     return bool(DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ())))
 
 
+def touches_database_layer(item) -> bool:
+    """A test the PostgreSQL pass must run: it uses a test database, or drives the
+    browser suite's server (``machi_server``), which runs on the pass's database."""
+    return uses_database(item) or "machi_server" in getattr(item, "fixturenames", ())
+
+
 @dataclasses.dataclass
 class Summary:
     backend: str

@@ -97,6 +97,40 @@ def test_postgres_not_installed_fails_under_ci(run, tmp_path, env):
     assert summary.database_error
 
 
+DATABASE_SUITE = """
+import pytest
+
+@pytest.fixture
+def transactional_db():  # stands for pytest-django's: the plugin goes by fixture names
+    yield
+
+@pytest.fixture
+def machi_server():  # the browser suite's server, on the pass's database
+    yield
+
+def test_pure_python():
+    pass
+
+def test_with_a_database(transactional_db):
+    pass
+
+def test_through_the_server(machi_server):
+    pass
+"""
+
+
+def test_a_database_only_run_leaves_out_the_tests_without_a_database(run, tmp_path):
+    (tmp_path / "test_tiny.py").write_text(DATABASE_SUITE)
+    result, summary = run(MACHI_TEST_DB="sqlite", MACHI_TEST_DATABASE_ONLY="1")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed, 1 deselected" in result.stdout
+    assert summary.counts["passed"] == 2
+
+    result, summary = run(MACHI_TEST_DB="sqlite")
+    assert "3 passed" in result.stdout
+    assert "deselected" not in result.stdout
+
+
 def test_an_unknown_backend_is_refused(run):
     result, _ = run(MACHI_TEST_DB="mysql")
     assert result.returncode == pytest.ExitCode.USAGE_ERROR
