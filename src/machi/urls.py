@@ -16,8 +16,12 @@ urlpatterns = [
     path("", include("machi.requests.urls")),
     path("", include("machi.contact.urls")),
     path("", include("machi.publiccomment.urls")),
+    path("", include("machi.board.urls")),
+    path("", include("machi.localevents.urls")),
     path("", include("machi.apiclients.urls")),
     path("", include("machi.linkage.urls")),
+    path("", include("machi.announce.urls")),
+    path("", include("machi.site.urls")),
     path("", include("machi.web.urls")),
 ]
 
