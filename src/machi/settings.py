@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "machi.requests",
     "machi.contact",
     "machi.publiccomment",
+    "machi.announce",
     "machi.activitypub",
     "machi.site",
     "machi.localevents",

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("machi.linkage.urls")),
     path("", include("machi.announce.urls")),
     path("", include("machi.site.urls")),
+    path("", include("machi.announce.urls")),
     path("", include("machi.web.urls")),
 ]
 
