@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils.translation import check_for_language
+from django.utils.translation import check_for_language, get_language
 
 RESIDENT_LANGUAGES = ("ja", "ja-easy", "en")
 
@@ -51,3 +51,11 @@ def language_switch(request: HttpRequest) -> HttpResponse | None:
             httponly=True,
         )
     return response
+
+
+def shown_in_japanese(request: HttpRequest) -> None:
+    """For a resident page that exists in Japanese only (its texts come from the
+    municipality's Japanese data, e.g. the pre-application navigator): remember the
+    resident's language before the view renders in Japanese, so that the switch still
+    marks their choice and tells them, in their language, that the page is Japanese."""
+    request.resident_language = get_language()

@@ -65,6 +65,7 @@ from machi.procedures.engine import (
 from machi.procedures.engine.navigator import PERSON_BOOLEANS
 from machi.procedures.selectors import catalogue_effective
 from machi.web.decorators import public_view
+from machi.web.language import language_switch, shown_in_japanese
 
 EVENTS = ("move_in", "move_out", "move_within", "birth", "death", "marriage", "divorce",
           "household_change")  # fmt: skip
@@ -490,6 +491,9 @@ def _result_context(navigator_input: dict[str, Any], catalogue: Catalogue) -> di
 @require_http_methods(["GET", "POST"])
 @never_cache
 def preapply(request: HttpRequest, lg_code: str) -> HttpResponse:
+    if request.method == "GET" and (switch := language_switch(request)) is not None:
+        return switch
+    shown_in_japanese(request)
     with translation.override("ja"):
         return _preapply(request, lg_code)
 
@@ -560,6 +564,9 @@ def _preapply(request: HttpRequest, lg_code: str) -> HttpResponse:
 @never_cache
 def preapply_show(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
     """The saved result under its code, with the code large and its QR code (printable)."""
+    if (switch := language_switch(request)) is not None:
+        return switch
+    shown_in_japanese(request)
     normalised = preapplication_code_normalise(code)
     if normalised is not None and normalised != code:
         return redirect("counter:preapply_show", lg_code=lg_code, code=normalised)

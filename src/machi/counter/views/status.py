@@ -18,12 +18,15 @@ from machi.counter import selectors
 from machi.counter.models import TaskStatus, VisitStatus
 from machi.procedures.engine.catalogue import EVENT_LABELS
 from machi.web.decorators import public_view
+from machi.web.language import language_switch
 
 
 @public_view
 @require_GET
 @cache_control(no_store=True)
 def visit_status(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
+    if (switch := language_switch(request)) is not None:
+        return switch
     visit = selectors.visit_by_public_code(code=code)
     if visit is None:
         raise Http404(_("受付番号が見つかりません。"))
