@@ -43,6 +43,10 @@ def navigation(request: Any) -> dict[str, Any]:
                 "url": reverse("publiccomment:staff_list", args=[lg_code]),
             }
         )
+    if user.has_role(Role.WEB_AUTHOR, Role.MODERATOR):
+        items.append(
+            {"label": _("地域イベント"), "url": reverse("localevents:staff_home", args=[lg_code])}
+        )
     if user.has_role(Role.SUPERVISOR):
         items.append(
             {"label": _("問い合わせの指標"), "url": reverse("contact:metrics", args=[lg_code])}

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
+from machi.localevents.demo import demo_events_seed
 from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
@@ -136,6 +137,7 @@ def demo_seed() -> list[DemoLogin]:
             logins.append(_login(staff, f"{lg_code} {name}", roles))
         _demo_area_seed(lg_code)
         _demo_faq_seed(lg_code)
+        demo_events_seed(lg_code)
     return logins
 
 

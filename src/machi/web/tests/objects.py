@@ -156,6 +156,7 @@ class World:
         "request_category", "request_attribute", "filed", "request_photo", "response_template",
         "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail", "mail_attachment",
         "consultation", "consultation_draft", "consultation_comment",
+        "local_event", "official_event",
     )  # fmt: skip
 
     @staticmethod
@@ -502,6 +503,53 @@ class World:
             ),
         )
 
+    # --- local events (地域イベント) ---------------------------------------------------------
+
+    def _event_data(self, **values: Any) -> Any:
+        from django.utils import timezone
+
+        from machi.localevents.models import Category
+        from machi.localevents.services import EventData
+
+        day = timezone.localdate() + datetime.timedelta(days=7)
+        return EventData(
+            title={"ja": "分離確認の催し"}, description={"ja": "説明です。"}, starts_on=day,
+            ends_on=day, place_name="公民館", category=Category.objects.get(code="other"),
+            **values,
+        )  # fmt: skip
+
+    @functools.cached_property
+    def local_event(self) -> Any:
+        """A residents' group's event, confirmed and approved (its secret kept)."""
+        from machi.localevents.models import Event
+        from machi.localevents.services import event_approve, event_confirm, event_submit
+
+        def make() -> Any:
+            sent = event_submit(
+                data=self._event_data(), organiser_name="町内会", email="chonai@example.jp"
+            )
+            event_confirm(event=sent.event, secret=sent.confirm_secret)
+            event_approve(event=sent.event, actor=self.staff)
+            return sent
+
+        return self._bumped(make, lambda made: _taken(self.avoid, Event, pk=made.event.pk))
+
+    @functools.cached_property
+    def official_event(self) -> Any:
+        from machi.localevents.models import Event
+        from machi.localevents.services import official_event_save
+
+        return self._bumped(
+            lambda: official_event_save(data=self._event_data(), actor=self.staff),
+            lambda made: _taken(self.avoid, Event, pk=made.pk),
+        )
+
+    def local_event_edit_token(self) -> str:
+        from machi.localevents.mail import edit_token
+
+        with tenant_context(self.lg_code):
+            return edit_token(self.local_event.event)
+
     # --- public comment (パブリックコメント) ---------------------------------------------------
 
     def _consultation_draft(self) -> Any:
@@ -641,6 +689,10 @@ def _quarantine(world: World) -> dict[str, Any]:
     return {"pk": world.quarantined_mail.pk}
 
 
+def _local_event(world: World) -> dict[str, Any]:
+    return {"pk": world.local_event.event.pk}
+
+
 def _consultation(world: World) -> dict[str, Any]:
     return {"pk": world.consultation.pk}
 
@@ -697,6 +749,28 @@ ID_ROUTES: dict[str, IdRoute] = {
     "<lg:lg_code>/faq/<int:pk>/": IdRoute(_faq, page=False),
     "<lg:lg_code>/faq/<int:pk>/feedback/": IdRoute(
         _faq, method="post", data=lambda w: {"helped": "1"}, ok=(302,)
+    ),
+    # --- local events: the staff pages, then the public event, its feed, links and report ---
+    "<lg:lg_code>/events/staff/<int:pk>/": IdRoute(_local_event),
+    "<lg:lg_code>/events/staff/<int:pk>/edit/": IdRoute(lambda w: {"pk": w.official_event.pk}),
+    "<lg:lg_code>/events/staff/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {**_local_event(w), "action": "hide"},
+        method="post",
+        data=lambda w: {"reason": "分離確認"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/events/<int:pk>/": IdRoute(_local_event, page=False),
+    "<lg:lg_code>/events/<int:pk>.ics": IdRoute(
+        _local_event, content_type="text/calendar", page=False
+    ),
+    "<lg:lg_code>/events/<int:pk>/report/": IdRoute(_local_event, page=False),
+    "<lg:lg_code>/events/<int:pk>/confirm/<str:secret>/": IdRoute(
+        lambda w: {**_local_event(w), "secret": w.local_event.confirm_secret},
+        method="post",
+        page=False,
+    ),
+    "<lg:lg_code>/events/edit/<str:token>/": IdRoute(
+        lambda w: {"token": w.local_event_edit_token()}, page=False
     ),
     # --- public comment ---
     "<lg:lg_code>/public-comment/<int:pk>/": IdRoute(_consultation, page=False),
