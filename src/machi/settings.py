@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "machi.localevents",
     "machi.announce",
     "machi.activitypub",
+    "machi.easyja",
     "machi.web",
     "django.contrib.auth",
     "django.contrib.contenttypes",

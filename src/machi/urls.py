@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("machi.apiclients.urls")),
     path("", include("machi.linkage.urls")),
     path("", include("machi.announce.urls")),
+    path("", include("machi.easyja.urls")),
     path("", include("machi.site.urls")),
     path("", include("machi.announce.urls")),
     path("", include("machi.web.urls")),

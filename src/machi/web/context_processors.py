@@ -47,6 +47,8 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("地域イベント"), "url": reverse("localevents:staff_home", args=[lg_code])}
         )
+    if user.has_role(Role.WEB_AUTHOR, Role.MUNICIPALITY_ADMIN):
+        items.append({"label": _("ふりがな"), "url": reverse("easyja:readings", args=[lg_code])})
     if user.has_role(Role.SUPERVISOR):
         items.append(
             {"label": _("問い合わせの指標"), "url": reverse("contact:metrics", args=[lg_code])}

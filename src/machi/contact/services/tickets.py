@@ -55,7 +55,16 @@ from machi.contact.models import (
 )
 from machi.contact.sla import sla_times
 from machi.japanese.business_time import business_seconds_between
+from machi.linkage.services import outbox_append
 from machi.tenancy.context import current_lg_code, current_tenant_alias
+
+# Events through the outbox (docs/integration.md): thin, the ticket's number and kinds
+# of change only, never the resident's name, address or the text of a message.
+CREATED = "jp.machi.ticket.created"
+STATUS_CHANGED = "jp.machi.ticket.status_changed"
+REPLIED = "jp.machi.ticket.replied"
+ESCALATED = "jp.machi.ticket.escalated"
+MERGED = "jp.machi.ticket.merged"
 
 WORKING_ROLES = (Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR)
 SUBJECT_MAX = Ticket._meta.get_field("subject").max_length
@@ -132,6 +141,17 @@ def _audit(ticket: Ticket, verb: str, *, actor: Any, terminal: Terminal | None, 
         terminal=terminal,
         detail={"state": ticket.state, **detail},
     )
+
+
+def _emit(type: str, ticket: Ticket, now: datetime.datetime, **data: Any) -> None:
+    outbox_append(
+        type=type, subject=ticket.number, data={"number": ticket.number, **data}, time=now
+    )
+
+
+def _emit_state(ticket: Ticket, old: str, now: datetime.datetime) -> None:
+    if old != ticket.state:
+        _emit(STATUS_CHANGED, ticket, now, **{"from": old, "to": ticket.state})
 
 
 def _text(value: str, *, field: str, limit: int) -> str:
@@ -339,6 +359,8 @@ def ticket_create(
                 ticket=ticket
             )
         _audit(ticket, "created", actor=actor, terminal=terminal, channel=channel)
+        _emit(CREATED, ticket, now, channel=channel, state=ticket.state,
+              priority=ticket.priority, group=ticket.group, topic=ticket.topic)  # fmt: skip
     return ticket
 
 
@@ -391,6 +413,8 @@ def ticket_reply(
             _event(ticket, "state_changed", actor=actor, now=now, from_value=old,
                    to_value=ticket.state)  # fmt: skip
         _audit(ticket, "replied", actor=actor, terminal=terminal)
+        _emit(REPLIED, ticket, now, article_id=article.pk, channel=article.channel)
+        _emit_state(ticket, old, now)
         # a mail ticket's reply goes to the resident by mail, sent after commit
         from machi.contact.mail.send import mail_reply_queue
 
@@ -430,8 +454,19 @@ def ticket_customer_message(
             _event(ticket, "state_changed", actor=None, now=now, from_value=old,
                    to_value=ticket.state, reason="customer_message")  # fmt: skip
         _save(ticket, now)
+        _emit_state(ticket, old, now)
         _audit(ticket, "customer_message", actor=None, terminal=None, channel=channel)
     return article
+
+
+def ticket_mail_bounced(*, ticket: Ticket, status: str, now: datetime.datetime) -> TicketEvent:
+    """A reply mail came back undelivered (a delivery report): in the history as
+    「返信が届きませんでした」 with the status code, so the agent reaches the resident
+    another way. The state stays: the answer was given, only not received."""
+    with _atomic():
+        event = _event(ticket, "mail_bounced", actor=None, now=now, to_value=status or "-")
+        _audit(ticket, "mail_bounced", actor=None, terminal=None, status=status)
+    return event
 
 
 def ticket_note(
@@ -485,6 +520,7 @@ def ticket_state_change(
         _event(ticket, "state_changed", actor=actor, now=now, from_value=old,
                to_value=ticket.state, reason=reason.strip())  # fmt: skip
         _audit(ticket, "state_changed", actor=actor, terminal=terminal, previous=old)
+        _emit_state(ticket, old, now)
     return ticket
 
 
@@ -505,11 +541,13 @@ def ticket_assign(
     with _atomic():
         ticket = _open_ticket(ticket)
         old = ticket.owner_username
+        old_state = ticket.state
         ticket.owner_id = getattr(owner, "pk", None)
         ticket.owner_username = getattr(owner, "username", "") or ""
         if ticket.state == TicketState.NEW and owner is not None:
             _set_state(ticket, TicketState.OPEN, now=now)
         _save(ticket, now)
+        _emit_state(ticket, old_state, now)
         _event(ticket, "assigned", actor=actor, now=now, from_value=old,
                to_value=ticket.owner_username)  # fmt: skip
         _audit(ticket, "assigned", actor=actor, terminal=terminal, owner_id=ticket.owner_id)
@@ -551,6 +589,7 @@ def ticket_escalate(
         _event(ticket, "escalated", actor=actor, now=now, from_value=old, to_value=target.code,
                reason=reason)  # fmt: skip
         _audit(ticket, "escalated", actor=actor, terminal=terminal, department=target.code)
+        _emit(ESCALATED, ticket, now, **{"from": old, "to": target.code})
     return ticket
 
 
@@ -604,6 +643,8 @@ def ticket_merge(
         _event(target, "merged_from", actor=actor, now=now, from_value=source.number,
                reason=reason.strip())  # fmt: skip
         _audit(source, "merged", actor=actor, terminal=terminal, into=target.number)
+        _emit(MERGED, source, now, into=target.number)
+        _emit_state(source, old, now)
     return target
 
 
