@@ -7,6 +7,7 @@ register_converter(LgCodeConverter, "lg")
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("", include("machi.activitypub.urls")),
     path("", include("machi.accounts.urls")),
     path("", include("machi.audit.urls")),
     path("", include("machi.registry.urls")),

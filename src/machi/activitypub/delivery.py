@@ -132,14 +132,19 @@ def deliveries_send_due(
                 )
                 for _pk, inbox, activity, _attempts, _first in rows
             ]
-            for row, future in zip(rows, futures, strict=True):
-                pk, inbox, _activity, attempts, first_at = row
+            # Every answer first, then the writes: the database is touched by this
+            # thread alone, never while a request is still in flight.
+            results = []
+            for (pk, *_rest), future in zip(rows, futures, strict=True):
                 try:
-                    result = future.result()
+                    results.append(future.result())
                 except Exception as error:  # a bug must not leave the delivery leased
                     logger.exception("ActivityPub delivery %s failed", pk)
-                    result = PostResult(None, error.__class__.__name__)
-                moment = now or timezone.now()
+                    results.append(PostResult(None, error.__class__.__name__))
+            moment = now or timezone.now()
+            for (pk, inbox, _activity, attempts, first_at), result in zip(
+                rows, results, strict=True
+            ):
                 _record(pk, inbox, attempts, first_at or started, result, moment, counts)
             if now is not None:  # an injected clock: one pass (retries are not yet due)
                 break

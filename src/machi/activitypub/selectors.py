@@ -1,0 +1,30 @@
+"""Reads of the ActivityPub channel (in the municipality in force)."""
+
+from __future__ import annotations
+
+from machi.activitypub.models import Follower, Note, ReceivedNote
+
+OUTBOX_PAGE_SIZE = 20
+
+
+def follower_count() -> int:
+    return Follower.objects.count()
+
+
+def outbox_count() -> int:
+    return Note.objects.count()
+
+
+def outbox_page(*, page: int) -> tuple[list[Note], bool]:
+    """The Notes of page ``page`` (1 = newest) and whether a later page exists."""
+    start = (page - 1) * OUTBOX_PAGE_SIZE
+    rows = list(Note.objects.order_by("-published", "-pk")[start : start + OUTBOX_PAGE_SIZE + 1])
+    return rows[:OUTBOX_PAGE_SIZE], len(rows) > OUTBOX_PAGE_SIZE
+
+
+def note_get(*, object_key: str) -> Note | None:
+    return Note.objects.filter(object_key=object_key).first()
+
+
+def received_notes() -> list[ReceivedNote]:
+    return list(ReceivedNote.objects.order_by("-received_at", "-pk"))
