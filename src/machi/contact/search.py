@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import re
-import threading
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -35,17 +34,14 @@ _STOP = {
 }  # fmt: skip
 _KANA_RUN = re.compile(r"[\u3041-\u3096\u30a1-\u30faー]{3,}")
 _MIN_READING = 3
-_local = threading.local()
 DATA = Path(__file__).parent / "data"
 
 
 def _tokenizer():
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        from sudachipy import Dictionary
+    # One core dictionary per process, shared with the ふりがな of やさしい日本語.
+    from machi.japanese.ruby import tokenizer
 
-        tokenizer = _local.tokenizer = Dictionary(dict="core").tokenizer()
-    return tokenizer
+    return tokenizer()
 
 
 def fold(text: str) -> str:

@@ -20,7 +20,13 @@ from typing import Any
 from django import template
 from django.utils import timezone, translation
 
-from machi.japanese import DateParseError, JapaneseDate, format_date, format_datetime
+from machi.japanese import (
+    DateParseError,
+    JapaneseDate,
+    format_date,
+    format_datetime,
+    format_seireki,
+)
 
 register = template.Library()
 
@@ -58,6 +64,9 @@ def jdate(value: Any, arg: str = "") -> str:
     if isinstance(value, datetime.datetime):
         moment = timezone.localtime(value) if timezone.is_aware(value) else value
         if options & {"time", "seconds"}:
+            if language == EASY:
+                clock = "%H:%M:%S" if "seconds" in options else "%H:%M"
+                return f"{_easy_date(moment.date())} {moment.strftime(clock)}"
             return format_datetime(
                 moment, both=both, language=language, seconds="seconds" in options
             )
@@ -76,4 +85,18 @@ def jdate(value: Any, arg: str = "") -> str:
             return ""
     else:
         return ""
+    if language == EASY:
+        return _easy_date(day)
     return format_date(day, both=both, language=language)
+
+
+EASY = "ja-easy"
+
+
+def _easy_date(day: datetime.date | JapaneseDate) -> str:
+    """やさしい日本語: the 西暦 alone (``2026年12月1日``), as its guidelines ask; a date
+    with no 西暦 day (lunisolar 明治) keeps its 和暦."""
+    try:
+        return format_seireki(day, style="kanji")
+    except ValueError:
+        return format_date(day)
