@@ -7,5 +7,6 @@ app_name = "web"
 urlpatterns = [
     path("", views.start, name="start"),
     path("platform/", views.platform, name="platform"),
-    path("<lg:lg_code>/", views.home, name="home"),
+    # The public site has /<lg_code>/ (machi.site); the staff home is below it.
+    path("<lg:lg_code>/staff/", views.home, name="home"),
 ]

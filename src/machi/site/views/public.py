@@ -20,9 +20,26 @@ from machi.site.models import Attachment, Image, NewsCategory
 from machi.web.decorators import public_view
 from machi.web.language import html_lang, language_switch
 
+# Said in the visitor's language when the page has no text in it (ISSUE 14 interfaces).
+FALLBACK_NOTICE = {
+    "en": "This page is not available in English yet; it is shown in Japanese.",
+    "ja-easy": "この ページは まだ やさしい にほんごに なって いません。にほんごで みせます。",
+}
+
 
 def _language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _staff_home(request: HttpRequest) -> str | None:
+    """The signed-in staff member's own home (never looked up for anonymous visitors:
+    that would read the session)."""
+    if is_anonymous(request) or not request.user.is_authenticated:
+        return None
+    municipality = getattr(request.user, "municipality", None)
+    if municipality is None:
+        return reverse("web:platform")
+    return reverse("web:home", args=[municipality.lg_code])
 
 
 def _context(request: HttpRequest, **extra) -> dict:
@@ -30,8 +47,9 @@ def _context(request: HttpRequest, **extra) -> dict:
     return {
         "language": language,
         "html_lang": html_lang(language),
-        "staff_home": not is_anonymous(request) and request.user.is_authenticated,
+        "staff_home": _staff_home(request),
         "sections": selectors.sections(),
+        "fallback_notice": FALLBACK_NOTICE.get(language, ""),
         **extra,
     }
 
@@ -48,7 +66,13 @@ def _localised(item, language: str, lg_code: str) -> dict:
         "body_html": markup.render(body, lg_code=lg_code, language=body_lang, assets=assets),
         "body_lang": html_lang(body_lang),
         "fallback": body_lang != language,
+        "title_fallback": title_lang != language,
     }
+
+
+def _row(item, language: str) -> dict:
+    title, found = item.text("title", language)
+    return {"item": item, "title": title, "fallback": found != language and language != "ja"}
 
 
 @cached_public
@@ -94,10 +118,7 @@ def news_list(request: HttpRequest, lg_code: str) -> HttpResponse:
     if category not in NewsCategory.values:
         category = None
     page_obj = selectors.news_page(number=request.GET.get("page"), category=category)
-    rows = []
-    for n in page_obj.object_list:
-        title, lang = n.text("title", language)
-        rows.append({"item": n, "title": title, "lang": html_lang(lang)})
+    rows = [_row(n, language) for n in page_obj.object_list]
     return render(
         request, "site/news_list.html",
         _context(request, page_obj=page_obj, rows=rows, category=category,

@@ -157,6 +157,7 @@ class World:
         "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail", "mail_attachment",
         "consultation", "consultation_draft", "consultation_comment",
         "local_event", "official_event",
+        "site_page", "site_news", "site_image", "site_file",
     )  # fmt: skip
 
     @staticmethod
@@ -612,6 +613,20 @@ class World:
             lambda made: _taken(self.avoid, Comment, pk=made.pk),
         )
 
+    # --- the website (machi.site.tests.isolation) --------------------------------------------
+
+    def _site(self, name: str) -> Any:
+        from machi.site.tests import isolation
+
+        make = getattr(isolation, name)
+        with tenant_context(self.lg_code):
+            return self._bumped(lambda: make(self.staff), lambda m: isolation.clash(self.avoid, m))
+
+    site_page = functools.cached_property(lambda self: self._site("site_page"))
+    site_news = functools.cached_property(lambda self: self._site("site_news"))
+    site_image = functools.cached_property(lambda self: self._site("site_image"))
+    site_file = functools.cached_property(lambda self: self._site("site_file"))
+
 
 def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
     """A valid body of a registry change form (``prefix``-ed fields, dates of a filing)."""
@@ -793,6 +808,25 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/public-comment/staff/<int:pk>/documents/<int:document_pk>/": IdRoute(
         _consultation_document, content_type="application/pdf", page=False
+    ),
+    # --- the website: public pages, news, images, files; the staff's pages and versions ---
+    "<lg:lg_code>/pages/<path:path>/": IdRoute(lambda w: {"path": w.site_page.path}, page=False),
+    "<lg:lg_code>/news/<int:pk>/": IdRoute(lambda w: {"pk": w.site_news.pk}, page=False),
+    "<lg:lg_code>/site/images/<int:pk>/": IdRoute(
+        lambda w: {"pk": w.site_image.pk}, content_type="image/png", page=False
+    ),
+    "<lg:lg_code>/site/files/<int:pk>/": IdRoute(
+        lambda w: {"pk": w.site_file.pk}, content_type="application/pdf", page=False
+    ),
+    "<lg:lg_code>/site/staff/pages/<int:pk>/": IdRoute(lambda w: {"pk": w.site_page.pk}),
+    "<lg:lg_code>/site/staff/news/<int:pk>/": IdRoute(lambda w: {"pk": w.site_news.pk}),
+    "<lg:lg_code>/site/staff/versions/<int:pk>/": IdRoute(
+        lambda w: {"pk": w.site_page.newer_version.pk}
+    ),
+    "<lg:lg_code>/site/staff/versions/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.site_page.newer_version.pk, "action": "submit"},
+        method="post",
+        ok=(302,),
     ),
     # --- requests ---
     "<lg:lg_code>/requests/admin/categories/<int:pk>/": IdRoute(_category),
