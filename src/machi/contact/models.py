@@ -348,6 +348,7 @@ class MailStatus(models.TextChoices):
     RECEIVED = "received", _("受信済み")
     PENDING = "pending", _("送信待ち")
     SENT = "sent", _("送信済み")
+    BOUNCED = "bounced", _("返信が届きませんでした")
 
 
 class MailMessage(models.Model):
@@ -375,6 +376,9 @@ class MailMessage(models.Model):
     status = models.CharField(max_length=10, choices=MailStatus.choices)
     attempts = models.PositiveSmallIntegerField(default=0)
     last_error = models.CharField(max_length=300, blank=True)
+    # a delivery report for this outgoing mail: its RFC 3463 status code ("5.1.1")
+    bounce_status = models.CharField(max_length=20, blank=True)
+    bounced_at = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField()

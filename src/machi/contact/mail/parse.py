@@ -18,6 +18,8 @@ from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
 
+from machi.contact.mail.bounce import DeliveryReport, delivery_report
+
 MSGID = re.compile(r"<([^<>\s]{1,298})>")
 BOUNCE_LOCALPARTS = {"mailer-daemon", "postmaster", "bounce", "bounces", "noreply-dmarc-support"}
 HEADERS_KEPT = 60  # staff see the first headers of a mail; a mail may carry thousands
@@ -50,6 +52,7 @@ class ParsedMail:
     auth_failed: str  # "dmarc" / "spf" when the trusted Authentication-Results says fail
     attachments: list[Attachment] = field(default_factory=list)
     omitted: list[str] = field(default_factory=list)  # attachments over the size limit
+    report: DeliveryReport | None = None  # an RFC 3464 delivery status notification
 
 
 def address_key(address: str) -> str:
@@ -302,6 +305,10 @@ def parse_mail(raw: bytes) -> ParsedMail:
         )
     except Exception as error:
         raise MailParseError(f"MIME: {type(error).__name__}") from error
+    try:
+        report = delivery_report(message)
+    except Exception:  # a malformed report is still a bounce (is_bounce), just unmatched
+        report = None
     ids = message_ids(_header(message, "Message-ID"))
     subject = " ".join(_header(message, "Subject").split())
     return ParsedMail(
@@ -318,4 +325,5 @@ def parse_mail(raw: bytes) -> ParsedMail:
         auth_failed=auth_failure(message),
         attachments=attachments,
         omitted=omitted,
+        report=report,
     )

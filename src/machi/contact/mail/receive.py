@@ -5,7 +5,9 @@ database away: the caller answers "try again later" and the MTA keeps the mail):
 
 * ``created`` / ``added``: a new mail ticket, or a message on the ticket it threads to;
 * ``duplicate``: a Message-ID already received (the MTA delivered it twice);
-* ``bounce``: a delivery report, dropped (it would only start a loop);
+* ``bounce``: a delivery report. One for a reply machi sent (RFC 3464, matched by the
+  returned Message-ID) is recorded on its ticket as 「返信が届きませんでした」 with the
+  status code; any other is dropped (answering it would only start a loop);
 * ``quarantined``: kept whole for staff (too large, unreadable, no sender, spoofed,
   too many from one sender).
 
@@ -41,7 +43,12 @@ from machi.contact.models import (
     QuarantineReason,
     Ticket,
 )
-from machi.contact.services.tickets import TicketError, ticket_create, ticket_customer_message
+from machi.contact.services.tickets import (
+    TicketError,
+    ticket_create,
+    ticket_customer_message,
+    ticket_mail_bounced,
+)
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
 logger = logging.getLogger(__name__)
@@ -200,6 +207,31 @@ def _deliver(
     return MailResult("created" if created else "added", ticket=ticket)
 
 
+def mail_bounce_record(*, parsed: ParsedMail, now: datetime.datetime) -> MailMessage | None:
+    """Record a failed-delivery report on the outgoing mail it names and on its ticket
+    (once per mail); None when it names none of ours or reports no failure."""
+    report = parsed.report
+    if report is None or not report.original_ids or not report.failed:
+        return None
+    with transaction.atomic(using=current_tenant_alias()):
+        mail = (
+            MailMessage.objects.select_for_update(of=("self",))
+            .select_related("ticket")
+            .filter(direction=MailDirection.OUTBOUND, message_id__in=report.original_ids)
+            .first()
+        )
+        if mail is None:
+            return None
+        if mail.status == MailStatus.BOUNCED:
+            return mail  # the same report twice, or one per hop
+        mail.status = MailStatus.BOUNCED
+        mail.bounce_status = report.status
+        mail.bounced_at = now
+        mail.save(update_fields=["status", "bounce_status", "bounced_at"])
+        ticket_mail_bounced(ticket=mail.ticket, status=report.status, now=now)
+    return mail
+
+
 def mail_receive(*, raw: bytes, source: str, now: datetime.datetime | None = None) -> MailResult:
     """Receive one raw RFC 5322 message (see the module's docstring for the outcomes)."""
     now = now or timezone.now()
@@ -220,7 +252,10 @@ def mail_receive(*, raw: bytes, source: str, now: datetime.datetime | None = Non
         )
         entry = quarantine_store(raw=raw, reason=reason, detail=str(error), source=source, now=now)
         return MailResult("quarantined", quarantine=entry)
-    if parsed.bounce:
+    if parsed.bounce or parsed.report is not None:
+        bounced = mail_bounce_record(parsed=parsed, now=now)
+        if bounced is not None:
+            return MailResult("bounce", ticket=bounced.ticket)
         logger.info(
             "contact mail: a delivery report dropped (sender %s)",
             address_key(parsed.from_address)[:12],

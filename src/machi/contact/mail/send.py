@@ -20,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from machi.contact.mail.bounce import REFERENCE_HEADER
 from machi.contact.mail.thread import subject_with_tag
 from machi.contact.models import (
     ArticleKind,
@@ -122,7 +123,9 @@ def _ack_body(ticket: Ticket) -> str:
 
 def _build(mail: MailMessage, connection) -> EmailMessage:
     body = mail.article.body if mail.article_id else _ack_body(mail.ticket)
-    headers = {"Message-ID": f"<{mail.message_id}>"}
+    # the reference comes back in a delivery report's returned headers even where a
+    # relay rewrote the Message-ID (machi.contact.mail.bounce)
+    headers = {"Message-ID": f"<{mail.message_id}>", REFERENCE_HEADER: f"<{mail.message_id}>"}
     if mail.in_reply_to:
         headers["In-Reply-To"] = f"<{mail.in_reply_to}>"
     if mail.references:

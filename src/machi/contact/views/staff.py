@@ -60,6 +60,7 @@ EVENT_LABELS = {
     "assigned": gettext_lazy("担当者の割当"),
     "group_set": gettext_lazy("担当課の振り分け"),
     "escalated": gettext_lazy("担当課へエスカレーション"),
+    "mail_bounced": gettext_lazy("返信が届きませんでした"),
     "merged": gettext_lazy("統合"),
     "merged_from": gettext_lazy("統合（ほかの問い合わせから）"),
     "linked": gettext_lazy("リンク"),
