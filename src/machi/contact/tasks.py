@@ -1,5 +1,6 @@
-"""The contact center's background task (``machi db_worker``): the SLA sweep every
-five minutes in every municipality (:mod:`machi.tenancy.periodic`)."""
+"""The contact center's background tasks (``machi db_worker``): the SLA sweep every
+five minutes, the mail retry every minute and the sweep of unreferenced mail files
+every six hours, in every municipality (:mod:`machi.tenancy.periodic`)."""
 
 from __future__ import annotations
 
@@ -71,4 +72,28 @@ def contact_mail_retry_task() -> dict[str, dict[str, int]]:
             failed.append(lg_code)
     if failed:
         raise RuntimeError(f"contact mail retry failed for {', '.join(failed)}")
+    return done
+
+
+FILES_SWEEP_EVERY = datetime.timedelta(hours=6)
+
+
+@periodic(every=FILES_SWEEP_EVERY)
+@task()
+def contact_mail_files_sweep_task() -> dict[str, dict[str, int]]:
+    """Every municipality in turn: delete mail files no row refers to."""
+    from machi.contact.mail.files import mail_files_sweep
+    from machi.tenancy.models import Municipality
+
+    done: dict[str, dict[str, int]] = {}
+    failed: list[str] = []
+    for lg_code in Municipality.objects.order_by("lg_code").values_list("lg_code", flat=True):
+        try:
+            with tenant_context(lg_code):
+                done[lg_code] = mail_files_sweep()
+        except Exception:
+            logger.exception("contact mail files sweep failed for %s", lg_code)
+            failed.append(lg_code)
+    if failed:
+        raise RuntimeError(f"contact mail files sweep failed for {', '.join(failed)}")
     return done

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime
 from email import policy
 from email.parser import BytesParser
+from functools import partial
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -77,16 +78,32 @@ def quarantine_release(
         parsed = parse_mail(quarantine_raw(entry))
     except MailParseError as error:
         raise TicketError(_("このメールは解析できないため問い合わせにできません。")) from error
-    with transaction.atomic(using=current_tenant_alias()):
-        entry = _held(entry)
-        result = mail_deliver(parsed=parsed, now=now)
-        entry.status = QuarantineStatus.RELEASED
-        entry.ticket = result.ticket
-        entry.resolved_at = now
-        entry.resolved_by_username = actor.username
-        entry.save()
-        _audit(entry, "released", actor, terminal, ticket=result.ticket.number)
+    alias = current_tenant_alias()
+    stored: list[str] = []
+    try:
+        with transaction.atomic(using=alias):
+            entry = _held(entry)
+            result = mail_deliver(parsed=parsed, now=now, stored=stored)
+            raw_name = entry.raw.name
+            entry.status = QuarantineStatus.RELEASED
+            entry.ticket = result.ticket
+            entry.raw = ""  # the mail lives on in the ticket; the copy goes
+            entry.resolved_at = now
+            entry.resolved_by_username = actor.username
+            entry.save()
+            _audit(entry, "released", actor, terminal, ticket=result.ticket.number)
+            transaction.on_commit(partial(_delete, raw_name), using=alias)
+    except BaseException:
+        # the ticket's rows are gone with the rollback: so must be its files
+        for name in stored:
+            _delete(name)
+        raise
     return entry
+
+
+def _delete(name: str) -> None:
+    if name:
+        default_storage.delete(name)
 
 
 def quarantine_discard(
@@ -103,10 +120,11 @@ def quarantine_discard(
     with transaction.atomic(using=current_tenant_alias()):
         entry = _held(entry)
         name = entry.raw.name
+        entry.raw = ""  # the entry stays as a record of a mail that is gone
         entry.status = QuarantineStatus.DISCARDED
         entry.resolved_at = now
         entry.resolved_by_username = actor.username
         entry.save()
         _audit(entry, "discarded", actor, terminal)
-        transaction.on_commit(lambda: default_storage.delete(name), using=current_tenant_alias())
+        transaction.on_commit(partial(_delete, name), using=current_tenant_alias())
     return entry

@@ -130,12 +130,19 @@ def _body(parsed: ParsedMail) -> str:
 
 
 def mail_deliver(
-    *, parsed: ParsedMail, now: datetime.datetime, ticket: Ticket | None = None
+    *,
+    parsed: ParsedMail,
+    now: datetime.datetime,
+    ticket: Ticket | None = None,
+    stored: list[str] | None = None,
 ) -> MailResult:
     """Put a parsed mail into its ticket (or a new one), with its attachments and, for a
-    new ticket from a person, the acknowledgement. One transaction."""
+    new ticket from a person, the acknowledgement. One transaction.
+
+    The names of the attachment files it writes are appended to *stored*: a caller
+    whose own, outer transaction may still roll back deletes them then."""
     key = address_key(parsed.from_address)
-    stored: list[str] = []
+    stored = [] if stored is None else stored
     try:
         return _deliver(parsed=parsed, now=now, ticket=ticket, key=key, stored=stored)
     except BaseException:
