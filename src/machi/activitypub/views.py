@@ -281,6 +281,7 @@ def inbox(request: HttpRequest, lg_code: str) -> HttpResponse:
         return HttpResponse("payload too large", status=413, content_type="text/plain")
     body = request.read(MAX_BODY + 1)
     headers = {name.lower(): value for name, value in request.headers.items()}
+    headers.setdefault("host", request.get_host())
     with tenant_context(lg_code):
         try:
             done = inbox_receive(
