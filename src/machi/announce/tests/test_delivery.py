@@ -178,9 +178,7 @@ class _Refusing:
         return "250 OK"
 
 
-def test_a_refused_recipient_does_not_stop_the_others(
-    draft, approver, in_a, subscribers, settings
-):
+def test_a_refused_recipient_does_not_stop_the_others(draft, approver, in_a, subscribers, settings):
     from aiosmtpd.controller import Controller
 
     people = subscribers(3)
@@ -212,7 +210,13 @@ def test_errors_keep_no_address():
 
 
 def test_publishing_runs_the_channels_after_the_commit(
-    draft, approver, in_a, smtp_server, subscribers, immediate_tasks, django_capture_on_commit_callbacks
+    draft,
+    approver,
+    in_a,
+    smtp_server,
+    subscribers,
+    immediate_tasks,
+    django_capture_on_commit_callbacks,
 ):
     subscribers(2)
     announcement = draft()
