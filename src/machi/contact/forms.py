@@ -29,6 +29,10 @@ def _pairs(rows) -> list[tuple[str, str]]:
     return [(row.code, row.name) for row in rows]
 
 
+SORT_NEWEST = ""
+SORT_DUE = "due"  # the next SLA due moment first (overdue ones first of all)
+
+
 class TicketFilterForm(forms.Form):
     state = forms.ChoiceField(
         label=_("状態"),
@@ -54,6 +58,11 @@ class TicketFilterForm(forms.Form):
     )
     channel = forms.ChoiceField(
         label=_("受付経路"), required=False, choices=_choices(_("すべて"), Channel.choices)
+    )
+    sort = forms.ChoiceField(
+        label=_("並び順"),
+        required=False,
+        choices=[(SORT_NEWEST, _("受付の新しい順")), (SORT_DUE, _("SLA期限の近い順"))],
     )
 
     def __init__(self, *args, departments=(), **kwargs):

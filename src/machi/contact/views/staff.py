@@ -18,6 +18,8 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import F
+from django.db.models.functions import Coalesce, Least
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -190,9 +192,15 @@ def ticket_list(request: HttpRequest, lg_code: str) -> HttpResponse:
         tickets = tickets.filter(owner_id__isnull=True)
     if data.get("channel"):
         tickets = tickets.filter(channel=data["channel"])
-    page = Paginator(tickets.order_by("-created_at", "-id"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    if data.get("sort") == forms.SORT_DUE:
+        # the nearer of the two pending due moments; tickets whose clock stands last
+        first, resolution = "sla_first_response_due_at", "sla_resolution_due_at"
+        tickets = tickets.annotate(
+            next_due=Least(Coalesce(first, resolution), Coalesce(resolution, first))
+        ).order_by(F("next_due").asc(nulls_last=True), "-created_at", "-id")
+    else:
+        tickets = tickets.order_by("-created_at", "-id")
+    page = Paginator(tickets, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     calendar = contact_calendar()
     rows = []
@@ -206,6 +214,7 @@ def ticket_list(request: HttpRequest, lg_code: str) -> HttpResponse:
         "page": page,
         "rows": rows,
         "query_string": query.urlencode(),
+        "sort_due": data.get("sort") == forms.SORT_DUE,
     }
     template = "contact/staff/" + ("_ticket_rows.html" if _partial(request) else "tickets.html")
     return render(request, template, context)
