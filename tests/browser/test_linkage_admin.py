@@ -57,7 +57,7 @@ def test_api_client_subscription_and_operations_pages(
     watcher = watch(page)
 
     # --- an API client: the token is shown once -----------------------------------------
-    page.goto(f"/{CHIYODA}/staff/")
+    page.goto(f"/{CHIYODA}/home/")
     page.get_by_role("link", name="APIクライアント").first.click()
     expect(page).to_have_url(f"{base_url}/{CHIYODA}/admin/api-clients/")
     check_page(page, watcher, "API clients page")

@@ -27,7 +27,7 @@ def test_staff_signs_in_with_password_and_totp(
 
     login_steps.otp(page, otp_code("chiyoda-clerk"))
 
-    expect(page).to_have_url(f"{base_url}/{CHIYODA}/staff/")
+    expect(page).to_have_url(f"{base_url}/{CHIYODA}/home/")
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_contain_text("千代田区")
     expect(heading).to_contain_text("職員ホーム")
@@ -58,7 +58,7 @@ def test_wrong_totp_is_rejected(page: Page, base_url, login_steps, machi_server)
     token = page.get_by_label("確認コード（6桁）")
     expect(token).to_be_visible()
     # The home page is still out of reach.
-    page.goto(f"/{CHIYODA}/staff/")
+    page.goto(f"/{CHIYODA}/home/")
     expect(page).to_have_url(f"{base_url}/login/otp/")
 
 
@@ -66,7 +66,7 @@ def test_home_page_needs_the_second_factor(page: Page, base_url, login_steps):
     login_steps.password(page, "sakai-kosodate")
     expect(page).to_have_url(f"{base_url}/login/otp/")
 
-    response = page.goto(f"/{SAKAI}/staff/")
+    response = page.goto(f"/{SAKAI}/home/")
     expect(page).to_have_url(f"{base_url}/login/otp/")
     assert response is not None and response.ok
     assert response.request.redirected_from is not None, "expected a redirect to /login/otp/"
@@ -75,18 +75,18 @@ def test_home_page_needs_the_second_factor(page: Page, base_url, login_steps):
 
 
 def test_anonymous_visitor_is_sent_to_login(page: Page, base_url):
-    page.goto(f"/{CHIYODA}/staff/")
-    expect(page).to_have_url(f"{base_url}/login/?next=/{CHIYODA}/staff/")
+    page.goto(f"/{CHIYODA}/home/")
+    expect(page).to_have_url(f"{base_url}/login/?next=/{CHIYODA}/home/")
     expect(page.get_by_role("heading", level=1)).to_have_text("職員ログイン")
 
 
 def test_staff_of_another_municipality_gets_the_403_page(signed_in_page, base_url):
     page = signed_in_page("chiyoda-clerk")
-    response = page.goto(f"/{SAKAI}/staff/")
+    response = page.goto(f"/{SAKAI}/home/")
 
     assert response is not None
     assert response.status == 403
-    expect(page).to_have_url(f"{base_url}/{SAKAI}/staff/")
+    expect(page).to_have_url(f"{base_url}/{SAKAI}/home/")
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     expect(page.get_by_role("heading", level=1)).to_have_text("この画面を表示する権限がありません")
     expect(page.get_by_text("エラーコード: 403")).to_be_visible()
@@ -105,15 +105,15 @@ def test_staff_of_another_municipality_gets_the_403_page(signed_in_page, base_ur
 def test_logout(new_context, base_url, otp_code, login_steps):
     page = new_context().new_page()
     login_steps.sign_in(page, "chiyoda-shimin", otp_code)
-    expect(page).to_have_url(f"{base_url}/{CHIYODA}/staff/")
+    expect(page).to_have_url(f"{base_url}/{CHIYODA}/home/")
 
     page.get_by_role("button", name="ログアウト").click()
 
     expect(page).to_have_url(f"{base_url}/login/")
     expect(page.get_by_role("status")).to_contain_text("ログアウトしました。")
     expect(page.get_by_role("button", name="ログアウト")).to_have_count(0)
-    page.goto(f"/{CHIYODA}/staff/")
-    expect(page).to_have_url(f"{base_url}/login/?next=/{CHIYODA}/staff/")
+    page.goto(f"/{CHIYODA}/home/")
+    expect(page).to_have_url(f"{base_url}/login/?next=/{CHIYODA}/home/")
 
 
 def _focused(page: Page) -> dict:
@@ -168,7 +168,7 @@ def test_keyboard_only_login(page: Page, base_url, otp_code):
     expect(page.get_by_role("heading", level=1)).to_contain_text("堺市")
     # On a signed-in page too (opened afresh, without the #main fragment that moves the
     # sequential focus point into <main>), the first Tab lands on the skip link.
-    page.goto(f"{base_url}/{SAKAI}/staff/")
+    page.goto(f"{base_url}/{SAKAI}/home/")
     page.keyboard.press("Tab")
     assert _focused(page)["href"] == "#main", _focused(page)
     page.keyboard.press("Enter")
@@ -195,6 +195,6 @@ def test_enrolment_with_the_qr_code_secret(page: Page, base_url, login_steps, un
     page.get_by_label("確認コード（6桁）").fill(code)
     page.get_by_role("button", name="登録する").click()
 
-    expect(page).to_have_url(f"{base_url}/{CHIYODA}/staff/")
+    expect(page).to_have_url(f"{base_url}/{CHIYODA}/home/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("千代田区 職員ホーム")
     expect(page.get_by_role("status")).to_contain_text("二要素認証を登録しました。")

@@ -72,7 +72,7 @@ def test_move_between_the_demo_municipalities(
 
     # --- 3. 堺市: the reservation, the prefilled intake, the move in ----------------------
     clerk = checks.watched(signed_in_page("sakai-clerk"))
-    clerk.goto(f"/{SAKAI}/staff/")
+    clerk.goto(f"/{SAKAI}/home/")
     clerk.get_by_role("navigation", name="メインメニュー").get_by_role(
         "link", name="転入予約"
     ).click()

@@ -22,6 +22,7 @@ from machi.localevents.demo import demo_events_seed
 from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
+from machi.site.demo import demo_site_seed
 from machi.tenancy.context import tenant_context
 from machi.tenancy.models import Municipality
 from machi.tenancy.services import municipality_create
@@ -138,6 +139,7 @@ def demo_seed() -> list[DemoLogin]:
         _demo_area_seed(lg_code)
         _demo_faq_seed(lg_code)
         demo_events_seed(lg_code)
+        demo_site_seed(lg_code)
     return logins
 
 

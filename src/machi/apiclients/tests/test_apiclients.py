@@ -182,7 +182,7 @@ def test_admin_creates_sees_token_once_and_revokes(make_staff, signed_in, munici
     browser = signed_in(admin)
     page = browser.get(_url())
     assert page.status_code == 200 and "まだ登録されていません" in page.content.decode()
-    assert f'href="{_url()}"' in browser.get(f"/{A}/staff/").content.decode()  # in the navigation
+    assert f'href="{_url()}"' in browser.get(f"/{A}/home/").content.decode()  # in the navigation
     response = browser.post(
         _url(), {"name": "児童手当システム", "scopes": ["events:read", "residents:read"],
                  "expires_on": "2099-03-31"},

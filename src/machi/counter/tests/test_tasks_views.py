@@ -175,8 +175,8 @@ def test_clerk_only_staff_and_admins_are_refused(make_staff, municipality_a, sig
 def test_navigation_entry(make_staff, municipality_a, signed_in):
     staff = make_staff(municipality_a, ("kosodate", Role.DEPARTMENT_STAFF))
     clerk = make_staff(municipality_a, ("shimin", Role.COUNTER_CLERK))
-    assert f'href="{TASKS_URL}"' in signed_in(staff).get(f"/{A}/staff/").content.decode()
-    assert f'href="{TASKS_URL}"' not in signed_in(clerk).get(f"/{A}/staff/").content.decode()
+    assert f'href="{TASKS_URL}"' in signed_in(staff).get(f"/{A}/home/").content.decode()
+    assert f'href="{TASKS_URL}"' not in signed_in(clerk).get(f"/{A}/home/").content.decode()
 
 
 # --- the buttons ------------------------------------------------------------------------------

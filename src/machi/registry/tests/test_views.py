@@ -537,12 +537,12 @@ def test_admin_without_working_role_is_refused(people, make_staff, municipality_
         assert client.get(url).status_code == 403, url
     for path in ("my-number", "move-within", "death"):
         assert client.post(f"{BASE}{ichiro.atena_number}/{path}/", {}).status_code == 403
-    assert "住民検索" not in client.get("/131016/staff/").content.decode()
+    assert "住民検索" not in client.get("/131016/home/").content.decode()
     assert audit_actions(action__startswith="resident.") == ["resident.move_in"] * 4
 
 
 def test_navigation_shows_search_to_working_roles(people, clerk, signed_in):
-    html = signed_in(clerk).get("/131016/staff/").content.decode()
+    html = signed_in(clerk).get("/131016/home/").content.decode()
     assert 'href="/131016/residents/"' in html and "住民検索" in html
 
 

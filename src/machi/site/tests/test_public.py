@@ -128,7 +128,7 @@ def test_signed_in_staff_see_the_public_top_with_a_link_home(municipality_a, cle
     response = signed_in(clerk).get(f"/{A}/")
     assert response.status_code == 200
     text = response.content.decode()
-    assert f'href="/{A}/staff/"' in text
+    assert f'href="/{A}/home/"' in text
     assert response["Cache-Control"] == "private, no-cache"
 
 

@@ -108,9 +108,9 @@ def test_unknown_municipality_is_404(staff_a, signed_in):
 
 
 def test_staff_start_page_sends_each_to_their_own(staff_a, signed_in, make_staff, municipality_b):
-    assert signed_in(staff_a).get("/").url == "/131016/staff/"
+    assert signed_in(staff_a).get("/").url == "/131016/home/"
     staff_b = make_staff(municipality_b, ("shimin", "counter_clerk"))
-    assert signed_in(staff_b).get("/").url == "/271403/staff/"
+    assert signed_in(staff_b).get("/").url == "/271403/home/"
     assert signed_in(make_staff(None)).get("/").url == "/platform/"
 
 
