@@ -20,7 +20,14 @@ from typing import Any
 import cel
 from pydantic import ValidationError
 
-from machi.japanese import age, deadline, eligible_child_until, legal_age, school_age
+from machi.japanese import (
+    age,
+    deadline,
+    eligible_child_until,
+    format_date,
+    legal_age,
+    school_age,
+)
 from machi.procedures.engine.catalogue import (
     EVENT_LABELS,
     SCHOOL_AGE_LABELS,
@@ -273,7 +280,9 @@ def evaluate_filer(rule: Rule, prepared: Prepared) -> dict[str | None, str | Non
 
 
 class _Facts:
-    """Per-person facts for the reason texts, computed on first use."""
+    """Per-person facts for the reason texts, computed on first use. The reasons are
+    read by people (step 4, the department queues), so their dates are in the one display
+    form (``format_date``: 和暦), never ISO like the output's ``due``."""
 
     def __init__(self, prepared: Prepared, due: str | None, rule: Rule) -> None:
         self.prepared = prepared
@@ -283,8 +292,8 @@ class _Facts:
     def values(self, person: str | None) -> dict[str, Any]:
         prepared, rule = self.prepared, self.rule
         values: dict[str, Any] = {
-            "D": prepared.date.isoformat(),
-            "due": self.due or "なし",
+            "D": format_date(prepared.date),
+            "due": format_date(datetime.date.fromisoformat(self.due)) if self.due else "なし",
             "title": rule.title,
             "event": EVENT_LABELS[prepared.event_type],
             "person": person or "",
@@ -297,7 +306,7 @@ class _Facts:
                 age=age(born, day),
                 legal_age=legal_age(born, day),
                 school_age=SCHOOL_AGE_LABELS[school_age(born, day)],
-                eligible_until=eligible_child_until(born).isoformat(),
+                eligible_until=format_date(eligible_child_until(born)),
             )
         return values
 

@@ -70,7 +70,25 @@ def test_reasons_explain_the_rule():
     assert kaigo["reason"] == "65歳以上（法定年齢 65歳）の転入のため介護保険の資格を取得します"
     result = navigate(S("move_in", ["k"], [P("k", "2008-04-02")]))
     (medical,) = [p for p in result["procedures"] if p["code"] == "child_medical.apply"]
-    assert "2027-03-31" in medical["reason"]
+    assert medical["reason"] == (
+        "子ども医療費助成の対象（令和9年3月31日まで）の子どもが転入したため申請します"
+    )
+
+
+def test_reason_dates_are_in_the_display_form():
+    """Reasons are read at step 4 and in the department queues: their dates are 和暦 like
+    every date shown (issue 12), while the output's ``due`` stays ISO for machines."""
+    override = {"procedures": [{"code": "juki.move_in",
+                                "reason": "{D}に転入、{due}までに届出（{event}）"}]}  # fmt: skip
+    result = navigate(S("move_in", ["a"], [P("a")]), build_catalogue(default_document(), override))
+    (move_in,) = [p for p in result["procedures"] if p["code"] == "juki.move_in"]
+    assert move_in["due"] == "2026-04-17"
+    assert move_in["reason"] == "令和8年4月3日に転入、令和8年4月17日までに届出（転入）"
+    no_due = {"procedures": [{"code": "child_medical.apply", "reason": "期限: {due}"}]}
+    catalogue = build_catalogue(default_document(), no_due)
+    result = navigate(S("move_in", ["k"], [P("k", CHILD)]), catalogue)
+    (medical,) = [p for p in result["procedures"] if p["code"] == "child_medical.apply"]
+    assert medical["reason"] == "期限: なし"
 
 
 def test_missing_booleans_are_false_and_pension_may_be_null():
