@@ -321,7 +321,8 @@ def test_preapplication_code_loads_the_answers(client):
         step("event"), {"preapplication": preapplication.display_code.lower()}, **HTMX
     )
     page = response.content.decode()
-    assert "読み込みました" in page and 'value="1985-06-15"' in page
+    # the pre-application's ISO date is filled in as every date is shown
+    assert "読み込みました" in page and 'value="昭和60年6月15日"' in page
     newcomers = [
         dict(NEWCOMERS[0]),
         dict(NEWCOMERS[2], birth_date="2018-01-10"),

@@ -23,6 +23,7 @@ from machi.counter.views.intake._shared import (
     _ticket,
     register_step,
 )
+from machi.japanese import DateParseError, format_date, parse_date
 
 
 def _event_context(
@@ -56,7 +57,7 @@ def _post_event(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse:
             return _render(request, draft, "event", form=form)
         preapplication_input = found.navigator_input
         event = event or preapplication_input["event"]["type"]
-        date = date or preapplication_input["event"]["date"]
+        date = date or shown_date(preapplication_input["event"]["date"])
         code = found.code
     if event != draft["event"] or code != draft["preapplication"]:
         fresh = _new_draft(ticket=draft.get("ticket"))
@@ -79,6 +80,17 @@ def _post_event(request: HttpRequest, draft: dict[str, Any]) -> HttpResponse:
 
 
 _BOOLEANS = tuple(PERSON_QUESTIONS)
+
+
+def shown_date(text: str) -> str:
+    """A date the page fills in for the clerk (the newborn's birth date from step 1's
+    date, a pre-application's ISO dates) in the one display form, 令和8年12月1日, not as
+    it was typed elsewhere (R8.12.1) or sent (2026-12-01); text that is no date is kept
+    for the form to refuse."""
+    try:
+        return format_date(parse_date(text)) if text else ""
+    except DateParseError:
+        return text
 
 
 def _answers_of(person: dict[str, Any]) -> dict[str, Any]:
@@ -107,7 +119,7 @@ def _load_preapplication(draft: dict[str, Any], navigator_input: dict[str, Any])
                 continue
             index = len(draft["newcomers"])
             draft["newcomers"].append(
-                {"birth_date": person["birth_date"],
+                {"birth_date": shown_date(person["birth_date"]),
                  "nationality": "JP" if person.get("nationality") in ("JP", "") else "other",
                  "relationship": "世帯主" if person.get("householder") else "",
                  "name": "", "kana": "", "sex": "", "nationality_name": ""}
@@ -117,8 +129,8 @@ def _load_preapplication(draft: dict[str, Any], navigator_input: dict[str, Any])
         newborn = next((p for p in persons if p["id"] in subjects), None)
         if newborn is not None:
             draft["newcomers"] = [
-                {"birth_date": newborn["birth_date"], "relationship": "子", "nationality": "JP",
-                 "name": "", "kana": "", "sex": "", "nationality_name": ""}
+                {"birth_date": shown_date(newborn["birth_date"]), "relationship": "子",
+                 "nationality": "JP", "name": "", "kana": "", "sex": "", "nationality_name": ""}
             ]  # fmt: skip
             draft["person_answers"]["n0"] = _answers_of(newborn)
 

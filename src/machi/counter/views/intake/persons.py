@@ -28,7 +28,7 @@ from machi.counter.views.intake._shared import (
     intake_role_required,
     register_step,
 )
-from machi.counter.views.intake.event import _answers_of
+from machi.counter.views.intake.event import _answers_of, shown_date
 from machi.registry import selectors as registry
 from machi.registry.models import Status
 
@@ -54,7 +54,7 @@ def _newcomer_forms(draft: dict[str, Any], data: Any = None) -> list[NewcomerFor
 
 def _newcomer_initial(draft: dict[str, Any]) -> dict[str, str]:
     if draft["event"] == "birth":
-        return {"birth_date": draft["date"], "relationship": "子", "nationality": "JP"}
+        return {"birth_date": shown_date(draft["date"]), "relationship": "子", "nationality": "JP"}
     return {"nationality": "JP", "relationship": "" if draft["newcomers"] else "世帯主"}
 
 

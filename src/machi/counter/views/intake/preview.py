@@ -152,6 +152,9 @@ def _preview_context(
         "problems": _problems(draft, problems, _base(request)),
         "errors": [],
         "people": people,
+        # joined in the view: a template loop that skips the others left a trailing 、
+        # when the subject was not the last of the household (丸山 太郎、)
+        "subject_labels": [p["label"] for p in people if p["subject"]],
         **extra,
     }
 
