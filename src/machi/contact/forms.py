@@ -240,3 +240,16 @@ class SynonymForm(forms.Form):
         max_length=500,
         help_text=_("同じ意味の語を空白で区切って入力します（例: がらくた 粗大ごみ）。"),
     )
+
+
+class FaqCategoryForm(forms.Form):
+    code = forms.CharField(
+        label=_("分類コード"),
+        max_length=40,
+        help_text=_("半角英小文字・数字・ハイフン（例: gomi-recycle）。後から変えられません。"),
+    )
+    name = forms.CharField(label=_("分類名"), max_length=100)
+
+
+class FaqCategoryRenameForm(forms.Form):
+    name = forms.CharField(label=_("分類名"), max_length=100)

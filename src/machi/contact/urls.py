@@ -28,6 +28,12 @@ urlpatterns: list = [
     path("<lg:lg_code>/contact/faq/new/", faq_admin.faq_edit, name="faq_new"),
     path("<lg:lg_code>/contact/faq/<int:pk>/", faq_admin.faq_edit, name="faq_edit"),
     path("<lg:lg_code>/contact/faq/synonyms/", faq_admin.faq_synonyms, name="faq_synonyms"),
+    path("<lg:lg_code>/contact/faq/categories/", faq_admin.faq_categories, name="faq_categories"),
+    path(
+        "<lg:lg_code>/contact/faq/categories/<int:pk>/<slug:action>/",
+        faq_admin.faq_category_action,
+        name="faq_category_action",
+    ),
     path(
         "<lg:lg_code>/contact/faq/synonyms/<int:pk>/delete/",
         faq_admin.faq_synonym_remove,

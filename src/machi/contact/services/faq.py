@@ -10,6 +10,7 @@ PostgreSQL the columns have pg_trgm GIN indexes (migration 0002).
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
@@ -218,3 +219,108 @@ def faq_load_default(*, path: Path = DEFAULT_SET) -> int:
 
 def staff_may_search_faq(staff: Any) -> bool:
     return staff_may_work_tickets(staff)
+
+
+# ---------------------------------------------------------------- categories
+
+CATEGORY_NAME_MAX = FaqCategory._meta.get_field("name").max_length
+CATEGORY_CODE_MAX = FaqCategory._meta.get_field("code").max_length
+
+
+def _category_audit(
+    category: FaqCategory, verb: str, actor: Any, terminal: Terminal | None, **detail: Any
+) -> None:
+    audit_append(action=f"contact.faq.category_{verb}", actor=actor, object_type="faq_category",
+                 object_id=category.code, function=f"contact.faq_category_{verb}",
+                 terminal=terminal, detail=detail)  # fmt: skip
+
+
+def _category_name(name: str) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise TicketError(_("分類名を入力してください。"))
+    if len(name) > CATEGORY_NAME_MAX:
+        raise TicketError(
+            _("分類名は %(max)s 文字以内にしてください。") % {"max": CATEGORY_NAME_MAX}
+        )
+    return name
+
+
+def faq_category_create(
+    *, code: str, name: str, actor: Any, terminal: Terminal | None = None
+) -> FaqCategory:
+    """A new category, last in the order. The code names it in tickets (分類) and
+    filters: lower-case letters, digits and hyphens, unique."""
+    _require_editor(actor)
+    code = (code or "").strip()
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", code) or len(code) > CATEGORY_CODE_MAX:
+        raise TicketError(
+            _("分類コードは半角英小文字・数字・ハイフンで %(max)s 文字以内にしてください。")
+            % {"max": CATEGORY_CODE_MAX}
+        )
+    name = _category_name(name)
+    with transaction.atomic(using=_using()):
+        if FaqCategory.objects.filter(code=code).exists():
+            raise TicketError(_("分類コード「%(code)s」はすでに使われています。") % {"code": code})
+        last = FaqCategory.objects.order_by("-order").values_list("order", flat=True).first()
+        category = FaqCategory.objects.create(code=code, name=name, order=(last or 0) + 1)
+        _category_audit(category, "created", actor, terminal, name=name)
+    return category
+
+
+def faq_category_rename(
+    *, category: FaqCategory, name: str, actor: Any, terminal: Terminal | None = None
+) -> FaqCategory:
+    _require_editor(actor)
+    name = _category_name(name)
+    with transaction.atomic(using=_using()):
+        category = FaqCategory.objects.select_for_update().get(pk=category.pk)
+        if category.name == name:
+            raise TicketError(_("分類名が変わっていません。"))
+        previous = category.name
+        category.name = name
+        category.save(update_fields=["name"])
+        _category_audit(category, "renamed", actor, terminal, previous=previous, name=name)
+    return category
+
+
+def faq_category_move(
+    *, category: FaqCategory, up: bool, actor: Any, terminal: Terminal | None = None
+) -> FaqCategory:
+    """One place up or down; the order is renumbered 1, 2, 3 … on the way, so equal
+    orders (the default set's, or rows made by hand) move predictably."""
+    _require_editor(actor)
+    with transaction.atomic(using=_using()):
+        ordered = list(FaqCategory.objects.select_for_update().order_by("order", "id"))
+        index = next(i for i, item in enumerate(ordered) if item.pk == category.pk)
+        other = index - 1 if up else index + 1
+        if not 0 <= other < len(ordered):
+            raise TicketError(
+                _("この分類はすでに先頭です。") if up else _("この分類はすでに最後です。")
+            )
+        ordered[index], ordered[other] = ordered[other], ordered[index]
+        for position, item in enumerate(ordered, start=1):
+            item.order = position
+        FaqCategory.objects.bulk_update(ordered, ["order"])
+        moved = ordered[other]
+        _category_audit(moved, "moved", actor, terminal, order=moved.order)
+    return moved
+
+
+def faq_category_delete(
+    *, category: FaqCategory, actor: Any, terminal: Terminal | None = None
+) -> None:
+    """Delete an empty category; one that still holds answers (draft ones too) is
+    refused with their number, nothing deleted."""
+    _require_editor(actor)
+    with transaction.atomic(using=_using()):
+        category = FaqCategory.objects.select_for_update().get(pk=category.pk)
+        count = category.answers.count()
+        if count:
+            raise TicketError(
+                _("分類「%(name)s」には FAQ が %(count)s 件あるため削除できません。"
+                  "先に FAQ をほかの分類に移してください。")
+                % {"name": category.name, "count": count}
+            )  # fmt: skip
+        _category_audit(category, "deleted", actor, terminal, name=category.name)
+        category.delete()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -23,7 +23,15 @@ from machi.audit.services import Terminal
 from machi.contact import forms
 from machi.contact.markup import body_html
 from machi.contact.models import FaqAnswer, FaqCategory, FaqSynonym
-from machi.contact.services.faq import faq_answer_save, faq_synonym_add, faq_synonym_delete
+from machi.contact.services.faq import (
+    faq_answer_save,
+    faq_category_create,
+    faq_category_delete,
+    faq_category_move,
+    faq_category_rename,
+    faq_synonym_add,
+    faq_synonym_delete,
+)
 from machi.contact.services.tickets import TicketError
 from machi.web.decorators import roles_required
 
@@ -146,3 +154,76 @@ def faq_synonym_remove(request: HttpRequest, lg_code: str, pk: int) -> HttpRespo
     faq_synonym_delete(synonym=synonym, actor=request.user, terminal=Terminal.from_request(request))
     messages.success(request, _("同義語「%(words)s」を削除しました。") % {"words": synonym.words})
     return redirect("contact:faq_synonyms", lg_code)
+
+
+# ---------------------------------------------------------------- categories
+
+
+def _categories_page(request: HttpRequest, form: forms.FaqCategoryForm, status: int, **extra):
+    # (an aggregate drops Meta.ordering: order explicitly)
+    categories = list(
+        FaqCategory.objects.annotate(answer_count=Count("answers")).order_by("order", "id")
+    )
+    return render(
+        request, "contact/staff/faq_categories.html",
+        {"form": form, "categories": categories, **extra}, status=status,
+    )  # fmt: skip
+
+
+@require_http_methods(["GET", "POST"])
+@never_cache
+@editor_required
+def faq_categories(request: HttpRequest, lg_code: str) -> HttpResponse:
+    """The categories in their order, each renamed, moved or deleted in place; a new
+    one added at the end."""
+    form = forms.FaqCategoryForm(request.POST if request.method == "POST" else None)
+    if not form.is_bound:
+        return _categories_page(request, form, 200)
+    if form.is_valid():
+        try:
+            category = faq_category_create(
+                code=form.cleaned_data["code"], name=form.cleaned_data["name"],
+                actor=request.user, terminal=Terminal.from_request(request),
+            )  # fmt: skip
+        except TicketError as refusal:
+            form.add_error("code", " ".join(refusal.messages))
+        else:
+            added = _("分類「%(name)s」を追加しました。") % {"name": category.name}
+            messages.success(request, added)
+            return redirect("contact:faq_categories", lg_code)
+    return _categories_page(request, form, 400)
+
+
+@require_POST
+@editor_required
+def faq_category_action(request: HttpRequest, lg_code: str, pk: int, action: str) -> HttpResponse:
+    category = FaqCategory.objects.filter(pk=pk).first()
+    if category is None:
+        raise Http404(_("分類が見つかりません。"))
+    if action not in ("rename", "up", "down", "delete"):
+        raise Http404(_("操作が見つかりません。"))
+    terminal = Terminal.from_request(request)
+    try:
+        if action == "rename":
+            rename = forms.FaqCategoryRenameForm(request.POST)
+            if not rename.is_valid():
+                raise TicketError(_("分類名を 100 文字以内で入力してください。"))
+            faq_category_rename(category=category, name=rename.cleaned_data["name"],
+                                actor=request.user, terminal=terminal)  # fmt: skip
+            done = _("分類名を「%(name)s」に変えました。")
+        elif action in ("up", "down"):
+            faq_category_move(category=category, up=action == "up", actor=request.user,
+                              terminal=terminal)  # fmt: skip
+            done = _("分類「%(name)s」の順番を変えました。")
+        else:
+            faq_category_delete(category=category, actor=request.user, terminal=terminal)
+            done = _("分類「%(name)s」を削除しました。")
+    except TicketError as refusal:
+        return _categories_page(
+            request, forms.FaqCategoryForm(), 400,
+            refusal=" ".join(refusal.messages), refused_pk=category.pk,
+        )  # fmt: skip
+    if action == "rename":
+        category.refresh_from_db()
+    messages.success(request, done % {"name": category.name})
+    return redirect("contact:faq_categories", lg_code)
