@@ -154,7 +154,8 @@ class World:
         "intake", "head", "task", "document", "colleague", "mfa_reset", "ticket",
         "subscription", "api_client", "outgoing_move", "preapplication",
         "request_category", "request_attribute", "filed", "request_photo", "response_template",
-        "contact_ticket", "faq_answer", "faq_synonym", "quarantined_mail", "mail_attachment",
+        "contact_ticket", "faq_answer", "faq_synonym", "faq_category", "quarantined_mail",
+        "mail_attachment",
         "consultation", "consultation_draft", "consultation_comment",
         "local_event", "official_event",
         "site_page", "site_news", "site_image", "site_file",
@@ -453,6 +454,20 @@ class World:
         )  # fmt: skip
 
     @functools.cached_property
+    def faq_category(self) -> Any:
+        """An empty FAQ category of its own (the default set's ids are the same in
+        every municipality)."""
+        from machi.contact.models import FaqCategory
+        from machi.contact.services.faq import faq_category_create
+
+        return self._bumped(
+            lambda: faq_category_create(
+                code=f"iso-{FaqCategory.objects.count()}", name="防災", actor=self.staff
+            ),
+            lambda made: _taken(self.avoid, FaqCategory, pk=made.pk),
+        )
+
+    @functools.cached_property
     def faq_synonym(self) -> Any:
         from machi.contact.models import FaqSynonym
         from machi.contact.services.faq import faq_synonym_add
@@ -741,6 +756,12 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     # --- the contact center ---
     "<lg:lg_code>/contact/faq/<int:pk>/": IdRoute(_faq),
+    "<lg:lg_code>/contact/faq/categories/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.faq_category.pk, "action": "rename"},
+        method="post",
+        data=lambda w: {"name": "防災・減災"},
+        ok=(302,),
+    ),
     "<lg:lg_code>/contact/faq/synonyms/<int:pk>/delete/": IdRoute(
         lambda w: {"pk": w.faq_synonym.pk}, method="post", ok=(302,)
     ),
