@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from machi.easyja.english import term_lazy
 from machi.japanese import DateParseError, parse_date
 from machi.japanese.postal import PostalCodeError, normalize_postal_code
 from machi.procedures.engine import EVENT_LABELS
@@ -108,7 +109,7 @@ class EventForm(forms.Form):
 
     event = forms.ChoiceField(
         label=_("届出の種類"),
-        choices=[(code, EVENT_LABELS[code]) for code in EVENTS],
+        choices=[(code, term_lazy(EVENT_LABELS[code])) for code in EVENTS],
         widget=forms.RadioSelect,
         required=False,
     )

@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -40,10 +40,10 @@ SESSION_KEY = "counter_intake"
 RECORDS_DEPARTMENT = "shimin"
 STEPS = ("event", "persons", "questions", "preview")
 STEP_LABELS = {
-    "event": _lazy("届出の種類"),
-    "persons": _lazy("人"),
-    "questions": _lazy("確認事項"),
-    "preview": _lazy("手続き一覧"),
+    "event": gettext_lazy("届出の種類"),
+    "persons": gettext_lazy("人"),
+    "questions": gettext_lazy("確認事項"),
+    "preview": gettext_lazy("手続き一覧"),
 }
 
 

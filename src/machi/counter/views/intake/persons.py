@@ -9,7 +9,7 @@ from typing import Any
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -35,12 +35,12 @@ from machi.registry.models import Status
 MAX_NEWCOMERS = 10
 SEARCH_LIMIT = 20
 SUBJECT_LEGEND = {
-    "move_out": _lazy("転出する人"),
-    "move_within": _lazy("転居する人"),
-    "death": _lazy("亡くなった人"),
-    "marriage": _lazy("婚姻する人"),
-    "divorce": _lazy("離婚する人"),
-    "household_change": _lazy("世帯が変わる人"),
+    "move_out": gettext_lazy("転出する人"),
+    "move_within": gettext_lazy("転居する人"),
+    "death": gettext_lazy("亡くなった人"),
+    "marriage": gettext_lazy("婚姻する人"),
+    "divorce": gettext_lazy("離婚する人"),
+    "household_change": gettext_lazy("世帯が変わる人"),
 }
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from machi.counter.documents.forms import filer_text
 from machi.counter.forms_intake import ANSWER_QUESTIONS, NOTIFIER_AGENT, PERSON_QUESTIONS
@@ -27,23 +27,23 @@ from machi.procedures.selectors import catalogue_effective
 NEW_PERSON_FIELDS = ("name", "kana", "sex", "birth_date", "relationship", "nationality",
                      "nationality_name", "atena_number", "id")  # fmt: skip
 FIELD_LABELS = {
-    "date": _lazy("異動日"),
-    "subjects": _lazy("対象者"),
-    "name": _lazy("氏名"),
-    "kana": _lazy("フリガナ"),
-    "sex": _lazy("性別"),
-    "birth_date": _lazy("生年月日"),
-    "relationship": _lazy("続柄"),
-    "nationality": _lazy("国籍"),
-    "insurance": _lazy("健康保険"),
-    "pension": _lazy("国民年金"),
-    "address": _lazy("新しい住所"),
-    "destination": _lazy("転出先"),
-    "household_number": _lazy("世帯番号"),
-    "postal_code": _lazy("郵便番号"),
-    "prefecture": _lazy("都道府県"),
-    "city": _lazy("市区町村"),
-    "machiaza": _lazy("町字"),
+    "date": gettext_lazy("異動日"),
+    "subjects": gettext_lazy("対象者"),
+    "name": gettext_lazy("氏名"),
+    "kana": gettext_lazy("フリガナ"),
+    "sex": gettext_lazy("性別"),
+    "birth_date": gettext_lazy("生年月日"),
+    "relationship": gettext_lazy("続柄"),
+    "nationality": gettext_lazy("国籍"),
+    "insurance": gettext_lazy("健康保険"),
+    "pension": gettext_lazy("国民年金"),
+    "address": gettext_lazy("新しい住所"),
+    "destination": gettext_lazy("転出先"),
+    "household_number": gettext_lazy("世帯番号"),
+    "postal_code": gettext_lazy("郵便番号"),
+    "prefecture": gettext_lazy("都道府県"),
+    "city": gettext_lazy("市区町村"),
+    "machiaza": gettext_lazy("町字"),
     **PERSON_QUESTIONS,
     **ANSWER_QUESTIONS,
 }
