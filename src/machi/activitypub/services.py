@@ -218,3 +218,44 @@ def following_accepted(*, actor_id: str, follow_id: str) -> bool:
         actor_id=actor_id, follow_activity_id=follow_id, accepted_at__isnull=True
     ).update(accepted_at=timezone.now())
     return bool(updated)
+
+
+def following_start(*, address: str) -> Following:
+    """Follow a remote actor named by ``acct:user@host`` / ``@user@host`` (WebFinger
+    over https) or by its actor URL; its document is fetched for the inbox.
+
+    Raises ``ValueError`` with a message for the operator when it cannot be found.
+    """
+    from machi.activitypub.delivery import signer_for_current
+    from machi.activitypub.remote import RemoteError, fetch_json
+
+    signer = signer_for_current()
+    address = address.strip()
+    try:
+        if address.startswith(("http://", "https://")):
+            actor_id = address
+        else:
+            user, _, host = address.removeprefix("acct:").lstrip("@").rpartition("@")
+            if not user or not host or "/" in host:
+                raise ValueError("address: acct:user@host, @user@host or the actor's URL")
+            jrd = fetch_json(f"https://{host}/.well-known/webfinger?resource=acct:{user}@{host}")
+            links = jrd.get("links") if isinstance(jrd.get("links"), list) else []
+            actor_id = next(
+                (
+                    link.get("href")
+                    for link in links
+                    if isinstance(link, dict)
+                    and link.get("rel") == "self"
+                    and isinstance(link.get("href"), str)
+                ),
+                "",
+            )
+            if not actor_id:
+                raise ValueError(f"{host} names no ActivityPub actor for {user}")
+        document = fetch_json(actor_id, signer=signer)
+    except RemoteError as error:
+        raise ValueError(f"the actor could not be fetched: {error}") from None
+    inbox = document.get("inbox")
+    if document.get("id") != actor_id or not isinstance(inbox, str):
+        raise ValueError("the document is not that actor's (id or inbox missing)")
+    return following_request(actor_id=actor_id, inbox=inbox)
