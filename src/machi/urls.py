@@ -24,7 +24,6 @@ urlpatterns = [
     path("", include("machi.announce.urls")),
     path("", include("machi.easyja.urls")),
     path("", include("machi.site.urls")),
-    path("", include("machi.announce.urls")),
     path("", include("machi.web.urls")),
 ]
 

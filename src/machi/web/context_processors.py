@@ -37,7 +37,9 @@ def navigation(request: Any) -> dict[str, Any]:
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN):
         items.append({"label": _("FAQ の管理"), "url": reverse("contact:faq_list", args=[lg_code])})
     if user.has_role(Role.WEB_AUTHOR, Role.WEB_APPROVER):
-        items.append({"label": _("ウェブサイト"), "url": reverse("site:staff_tree", args=[lg_code])})  # noqa: E501
+        items.append(
+            {"label": _("ウェブサイト"), "url": reverse("site:staff_tree", args=[lg_code])}
+        )  # noqa: E501
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
         items.append(
             {
