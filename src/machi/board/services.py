@@ -70,6 +70,10 @@ class BoardError(ValidationError):
     """Bad input or an action not allowed: the message says why; nothing was changed."""
 
 
+class RateLimited(BoardError):
+    """Too many posts in the window (HTTP 429)."""
+
+
 def _atomic() -> Any:
     return transaction.atomic(using=current_tenant_alias())
 
@@ -233,8 +237,10 @@ def user_preferences_set(*, user: BoardUser, display_name: str, notify: str) -> 
     if notify not in Notify.values:
         raise BoardError(_("通知の方法を選んでください。"))
     user.display_name = _clean_name(display_name)
+    if notify == Notify.DAILY and user.notify != Notify.DAILY:
+        user.digest_sent_at = timezone.now()  # the first digest starts from the switch
     user.notify = notify
-    user.save(update_fields=["display_name", "notify"])
+    user.save(update_fields=["display_name", "notify", "digest_sent_at"])
     return user
 
 
@@ -369,12 +375,12 @@ def _may_post(user: BoardUser, now: datetime.datetime) -> None:
     if mine.filter(created_at__gt=now - datetime.timedelta(minutes=1)).count() >= (
         limits.posts_per_minute
     ):
-        raise BoardError(_("短い時間に投稿が続いています。しばらくしてから投稿してください。"))
+        raise RateLimited(_("短い時間に投稿が続いています。しばらくしてから投稿してください。"))
     hourly = limits.posts_per_hour
     if now - user.created_at < datetime.timedelta(hours=limits.new_account_hours):
         hourly = min(hourly, limits.new_account_posts_per_hour)
     if mine.filter(created_at__gt=now - datetime.timedelta(hours=1)).count() >= hourly:
-        raise BoardError(
+        raise RateLimited(
             _("1時間に投稿できる数を超えました。登録から間もないアカウントは投稿数が制限されます。")
         )
 
@@ -795,7 +801,7 @@ def digest_send(*, now: datetime.datetime | None = None) -> int:
         blocked_at__isnull=True,
     )  # fmt: skip
     for user in users:
-        since = user.digest_sent_at or (now - datetime.timedelta(days=1))
+        since = user.digest_sent_at or user.confirmed_at
         if now - since < datetime.timedelta(hours=20):
             continue
         posts = list(

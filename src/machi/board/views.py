@@ -191,7 +191,7 @@ def thread_action(request: HttpRequest, lg_code: str, pk: int, action: str) -> H
                 else _("フォローをやめました。"),
             )  # fmt: skip
     except BoardError as error:
-        status = 429 if "投稿" in _error(error) and "制限" in _error(error) else 400
+        status = 429 if isinstance(error, services.RateLimited) else 400
         return _thread_page(
             request, found, status=status, error=_error(error), body=request.POST.get("body", "")
         )
@@ -253,9 +253,13 @@ def register(request: HttpRequest, lg_code: str) -> HttpResponse:
 
 
 @resident_page
-@require_GET
+@require_http_methods(["GET", "POST"])
 @never_cache
 def confirm(request: HttpRequest, lg_code: str, token: str) -> HttpResponse:
+    """GET shows a button, POST confirms: mail scanners that open every link in a mail
+    must not confirm an address for someone who never registered."""
+    if request.method == "GET":
+        return _render(request, "confirm.html", {"ok": None})
     user = services.user_confirm(token=token)
     if user is None:
         return _render(request, "confirm.html", {"ok": False}, status=404)
