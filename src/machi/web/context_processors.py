@@ -39,7 +39,7 @@ def navigation(request: Any) -> dict[str, Any]:
     if user.has_role(Role.WEB_AUTHOR, Role.WEB_APPROVER):
         items.append(
             {"label": _("ウェブサイト"), "url": reverse("site:staff_tree", args=[lg_code])}
-        )  # noqa: E501
+        )
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
         items.append(
             {
