@@ -49,14 +49,14 @@ def test_otp_page_and_home_page_in_japanese_and_english(
     check_page(page, watcher, "OTP page")
 
     login_steps.otp(page, otp_code("sakai-clerk"))
-    expect(page).to_have_url(f"{base_url}/271403/")
+    expect(page).to_have_url(f"{base_url}/271403/home/")
     expect(page.get_by_role("heading", level=1)).to_contain_text("堺市 職員ホーム")
     _screenshot(page, "home")
     check_page(page, watcher, "home page (ja)")
 
     page.get_by_label("表示言語").select_option("en")
     page.get_by_role("button", name="切替").click()
-    expect(page).to_have_url(f"{base_url}/271403/")
+    expect(page).to_have_url(f"{base_url}/271403/home/")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     _screenshot(page, "home-en")
     check_page(page, watcher, "home page (en)", lang="en")

@@ -628,10 +628,14 @@ def worker(monkeypatch):
     (it keeps the test's connections, which hold its transaction, and the test runner's
     signal handlers)."""
     from django.core.management import call_command
+    from django.utils.module_loading import autodiscover_modules
     from django_tasks_db.management.commands import db_worker
 
-    import machi.counter.tasks  # noqa: F401  (registers the task)
     from machi.tenancy import periodic
+
+    # Every app's tasks imported (registered) now: one first imported while the registry
+    # below stands in would be missing from the real one for the rest of the session.
+    autodiscover_modules("tasks")
 
     monkeypatch.setattr(periodic, "_REGISTRY", {RETENTION_TASK: datetime.timedelta(hours=1)})
     monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
