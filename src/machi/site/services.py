@@ -87,14 +87,17 @@ def _require(actor: Any, *roles: str) -> None:
 def site_state_bump(*, now: datetime.datetime | None = None) -> None:
     """Something the public sees changed: every cached page's validator changes."""
     now = now or _now()
-    state = SiteState.objects.select_for_update().filter(pk=1).first()
-    if state is None:
-        SiteState.objects.create(pk=1, changed_at=now, revision=1)
-        return
-    state.revision += 1
-    # Last-Modified has whole seconds: never go backwards, always move on.
-    state.changed_at = max(now, state.changed_at + datetime.timedelta(seconds=1))
-    state.save(update_fields=["revision", "changed_at"])
+    # Its own (nested) transaction: the row lock needs one, also when a caller such as
+    # `machi demo` runs outside any.
+    with transaction.atomic(using=current_tenant_alias()):
+        state = SiteState.objects.select_for_update().filter(pk=1).first()
+        if state is None:
+            SiteState.objects.create(pk=1, changed_at=now, revision=1)
+            return
+        state.revision += 1
+        # Last-Modified has whole seconds: never go backwards, always move on.
+        state.changed_at = max(now, state.changed_at + datetime.timedelta(seconds=1))
+        state.save(update_fields=["revision", "changed_at"])
 
 
 # --- text -------------------------------------------------------------------------------
