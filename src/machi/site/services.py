@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import functools
 import io
 from typing import Any
 
@@ -38,6 +39,20 @@ from machi.site.models import (
     VersionState,
 )
 from machi.tenancy.context import current_lg_code, current_tenant_alias
+
+
+def _tenant_atomic(function: Any) -> Any:
+    """The service in one transaction on the municipality's database (a bare
+    ``transaction.atomic`` would open it on the control database: row locks on tenant
+    tables would then run outside any transaction, which PostgreSQL refuses)."""
+
+    @functools.wraps(function)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with transaction.atomic(using=current_tenant_alias()):
+            return function(*args, **kwargs)
+
+    return wrapper
+
 
 FTS_TABLE = "site_search_fts"
 TITLE_MAX = 200
@@ -239,7 +254,7 @@ def _version_new(
     )
 
 
-@transaction.atomic
+@_tenant_atomic
 def page_create(
     *,
     actor: Any,
@@ -269,7 +284,7 @@ def page_create(
     return page
 
 
-@transaction.atomic
+@_tenant_atomic
 def page_move(*, actor: Any, page: Page, position: int) -> Page:
     _require(actor, Role.WEB_AUTHOR)
     page.position = max(0, int(position))
@@ -278,7 +293,7 @@ def page_move(*, actor: Any, page: Page, position: int) -> Page:
     return page
 
 
-@transaction.atomic
+@_tenant_atomic
 def version_save(
     *,
     actor: Any,
@@ -299,7 +314,7 @@ def version_save(
                         publish_at=publish_at, unpublish_at=unpublish_at, note=note)  # fmt: skip
 
 
-@transaction.atomic
+@_tenant_atomic
 def version_submit(*, actor: Any, version: Version) -> Version:
     _require(actor, Role.WEB_AUTHOR)
     version = Version.objects.select_for_update().get(pk=version.pk)
@@ -343,7 +358,7 @@ def _audit(*, action: str, actor: Any | None, owner: Page | NewsItem, terminal: 
     )
 
 
-@transaction.atomic
+@_tenant_atomic
 def version_approve(
     *, actor: Any, version: Version, comment: str = "", terminal: Terminal | None = None
 ) -> Version:
@@ -372,7 +387,7 @@ def version_approve(
     return version
 
 
-@transaction.atomic
+@_tenant_atomic
 def version_reject(
     *, actor: Any, version: Version, comment: str, terminal: Terminal | None = None
 ) -> Version:
@@ -397,7 +412,7 @@ def version_reject(
     return version
 
 
-@transaction.atomic
+@_tenant_atomic
 def version_rollback(*, actor: Any, version: Version, terminal: Terminal | None = None) -> Version:
     """A new version with an old one's text, submitted for approval at once (an approver
     other than the one who rolled back puts it live)."""
@@ -442,7 +457,7 @@ def version_diff(*, old: Version, new: Version) -> list[dict[str, Any]]:
     return result
 
 
-@transaction.atomic
+@_tenant_atomic
 def item_unpublish(*, actor: Any, owner: Page | NewsItem, terminal: Terminal | None = None) -> None:
     """End the publication now (公開終了); the versions stay."""
     _require(actor, Role.WEB_APPROVER)
@@ -460,7 +475,7 @@ def item_unpublish(*, actor: Any, owner: Page | NewsItem, terminal: Terminal | N
 # --- news ------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_tenant_atomic
 def news_create(
     *,
     actor: Any,
@@ -484,7 +499,7 @@ def news_create(
     return item
 
 
-@transaction.atomic
+@_tenant_atomic
 def news_item_publish(
     *,
     title: dict[str, str],
@@ -531,7 +546,7 @@ def news_item_publish(
     return item
 
 
-@transaction.atomic
+@_tenant_atomic
 def news_item_withdraw(*, announcement_id: int) -> None:
     """End the news item of an announcement (公開終了); nothing when there is none."""
     item = NewsItem.objects.select_for_update().filter(announcement_id=announcement_id).first()
@@ -550,7 +565,7 @@ def news_item_withdraw(*, announcement_id: int) -> None:
 # --- the schedule ------------------------------------------------------------------------
 
 
-@transaction.atomic
+@_tenant_atomic
 def site_schedule_run(*, now: datetime.datetime | None = None) -> dict[str, int]:
     """Publish what is due, end what has expired (the periodic task calls it)."""
     now = now or _now()
@@ -585,7 +600,7 @@ def site_schedule_run(*, now: datetime.datetime | None = None) -> dict[str, int]
 # --- images and files --------------------------------------------------------------------
 
 
-@transaction.atomic
+@_tenant_atomic
 def image_upload(*, actor: Any, data: bytes, alt: dict[str, str]) -> Image:
     """Check the upload with Pillow and store a re-encoded copy (PNG, or JPEG for
     photographs): metadata and anything hidden after the image are left behind."""
@@ -631,7 +646,7 @@ def _is_pdf(data: bytes) -> bool:
     return b"%PDF-" in data[:1024] and b"%%EOF" in data[-1024:]
 
 
-@transaction.atomic
+@_tenant_atomic
 def attachment_upload(*, actor: Any, data: bytes, title: str, filename: str) -> Attachment:
     _require(actor, Role.WEB_AUTHOR)
     title = (title or "").strip()
