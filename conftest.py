@@ -31,6 +31,10 @@ def pytest_configure(config):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+    # PBKDF2's million rounds cost 0.4 s a staff member; thousands of test staff made
+    # that the suite's largest cost. Production keeps its hashers (settings.py, and the
+    # test of them in accounts/tests/test_password_hashers.py).
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
