@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from machi.audit.services import audit_append
 from machi.linkage.services import outbox_append
@@ -66,7 +67,7 @@ def staff_departments(actor: Any) -> dict[str, str]:
 
 def _may_work(actor: Any, department: str) -> None:
     if department not in staff_departments(actor):
-        raise ConsultationError("この案件を扱う権限がありません（担当課の職員ではありません）。")
+        raise ConsultationError(_("この案件を扱う権限がありません（担当課の職員ではありません）。"))
 
 
 def period_bounds(
@@ -86,14 +87,20 @@ def default_last_day(first_day: datetime.date) -> datetime.date:
     return first_day + datetime.timedelta(days=DEFAULT_DAYS - 1)
 
 
-def _clean(value: str, label: str, limit: int, field: str, *, required: bool = True) -> str:
+def _clean(value: str, label: Any, limit: int, field: str, *, required: bool = True) -> str:
     value = (value or "").replace("\r\n", "\n").strip()
     if required and not value:
-        raise ConsultationError(f"{label}を入力してください。", field)
+        raise ConsultationError(_("%(label)sを入力してください。") % {"label": label}, field)
     if len(value) > limit:
-        raise ConsultationError(f"{label}は{limit}文字以内で入力してください。", field)
+        raise ConsultationError(
+            _("%(label)sは%(limit)d文字以内で入力してください。")
+            % {"label": label, "limit": limit},
+            field,
+        )
     if "\x00" in value:
-        raise ConsultationError(f"{label}に使えない文字が含まれています。", field)
+        raise ConsultationError(
+            _("%(label)sに使えない文字が含まれています。") % {"label": label}, field
+        )
     return value
 
 
@@ -102,13 +109,19 @@ def _clean_period(
 ) -> tuple[datetime.datetime, datetime.datetime, str]:
     last_day = last_day or default_last_day(first_day)
     if last_day < first_day:
-        raise ConsultationError("募集の終了日は開始日より後にしてください。", "last_day")
+        raise ConsultationError(_("募集の終了日は開始日より後にしてください。"), "last_day")
     days = (last_day - first_day).days + 1
-    reason = _clean(reason, "30日未満とする理由", 1000, "short_period_reason", required=False)
+    reason = _clean(
+        reason, gettext_lazy("30日未満とする理由"), 1000, "short_period_reason", required=False
+    )
     if days < DEFAULT_DAYS and not reason:
         # 行政手続法 §40 ①: a shorter period needs a reason, published with the draft.
         raise ConsultationError(
-            f"募集期間が{days}日です。30日未満とする場合は、その理由を入力してください（理由は公示されます）。",
+            _(
+                "募集期間が%(days)d日です。30日未満とする場合は、その理由を入力してください"
+                "（理由は公示されます）。"
+            )
+            % {"days": days},
             "short_period_reason",
         )
     if days >= DEFAULT_DAYS:
@@ -127,12 +140,12 @@ def consultation_create(
     departments = staff_departments(actor)
     if department not in departments:
         raise ConsultationError(
-            "担当課を選んでください（所属する課の案件だけを作成できます）。", "department"
+            _("担当課を選んでください（所属する課の案件だけを作成できます）。"), "department"
         )
-    title = _clean(title, "案件名", 200, "title")
-    summary = _clean(summary, "案の概要", 4000, "summary")
+    title = _clean(title, gettext_lazy("案件名"), 200, "title")
+    summary = _clean(summary, gettext_lazy("案の概要"), 4000, "summary")
     if identity_rule not in IdentityRule.values:
-        raise ConsultationError("氏名・住所の扱いを選んでください。", "identity_rule")
+        raise ConsultationError(_("氏名・住所の扱いを選んでください。"), "identity_rule")
     start, end, reason = _clean_period(first_day, last_day, short_period_reason)
     now = now or timezone.now()
     with _atomic():
@@ -159,16 +172,16 @@ def consultation_update(
     identity_rule: str, actor: Any,
 ) -> Consultation:  # fmt: skip
     """Edit a draft; once published, the draft and its period are what was announced."""
-    title = _clean(title, "案件名", 200, "title")
-    summary = _clean(summary, "案の概要", 4000, "summary")
+    title = _clean(title, gettext_lazy("案件名"), 200, "title")
+    summary = _clean(summary, gettext_lazy("案の概要"), 4000, "summary")
     if identity_rule not in IdentityRule.values:
-        raise ConsultationError("氏名・住所の扱いを選んでください。", "identity_rule")
+        raise ConsultationError(_("氏名・住所の扱いを選んでください。"), "identity_rule")
     start, end, reason = _clean_period(first_day, last_day, short_period_reason)
     with _atomic():
         consultation = _locked(consultation)
         _may_work(actor, consultation.department)
         if consultation.published_at is not None:
-            raise ConsultationError("公示した案件は変更できません。")
+            raise ConsultationError(_("公示した案件は変更できません。"))
         consultation.title, consultation.summary = title, summary
         consultation.starts_at, consultation.ends_at = start, end
         consultation.short_period_reason = reason
@@ -190,19 +203,19 @@ def document_add(
     *, consultation: Consultation, title: str, filename: str, content: bytes, actor: Any,
     now: datetime.datetime | None = None,
 ) -> Document:  # fmt: skip
-    title = _clean(title, "資料名", 200, "title")
+    title = _clean(title, gettext_lazy("資料名"), 200, "title")
     if not content:
-        raise ConsultationError("PDF ファイルを選んでください。", "file")
+        raise ConsultationError(_("PDF ファイルを選んでください。"), "file")
     if len(content) > MAX_DOCUMENT:
-        raise ConsultationError("PDF ファイルは10MB以下にしてください。", "file")
+        raise ConsultationError(_("PDF ファイルは10MB以下にしてください。"), "file")
     if not is_pdf(content):
-        raise ConsultationError("PDF ファイルではありません（内容を確認しました）。", "file")
+        raise ConsultationError(_("PDF ファイルではありません（内容を確認しました）。"), "file")
     filename = (filename or "document.pdf").replace("/", "_").replace("\\", "_")[-200:]
     with _atomic():
         consultation = _locked(consultation)
         _may_work(actor, consultation.department)
         if consultation.published_at is not None:
-            raise ConsultationError("公示した案件の資料は変更できません。")
+            raise ConsultationError(_("公示した案件の資料は変更できません。"))
         document = Document.objects.create(
             consultation=consultation, title=title, filename=filename, size=len(content),
             content=content, added_at=now or timezone.now(),
@@ -220,7 +233,7 @@ def document_delete(*, document: Document, actor: Any) -> None:
         consultation = _locked(document.consultation)
         _may_work(actor, consultation.department)
         if consultation.published_at is not None:
-            raise ConsultationError("公示した案件の資料は変更できません。")
+            raise ConsultationError(_("公示した案件の資料は変更できません。"))
         audit_append(
             action="publiccomment.document.deleted", actor=actor, object_type="consultation",
             object_id=str(consultation.pk), function="publiccomment",
@@ -238,14 +251,14 @@ def consultation_publish(
         consultation = _locked(consultation)
         _may_work(actor, consultation.department)
         if consultation.published_at is not None:
-            raise ConsultationError("この案件は既に公示しています。")
+            raise ConsultationError(_("この案件は既に公示しています。"))
         if consultation.ends_at <= now:
             raise ConsultationError(
-                "募集期間が既に過ぎています。期間を直してから公示してください。", "last_day"
+                _("募集期間が既に過ぎています。期間を直してから公示してください。"), "last_day"
             )
         if not consultation.documents.exists():
             raise ConsultationError(
-                "案の資料（PDF）を1つ以上添付してから公示してください。", "file"
+                _("案の資料（PDF）を1つ以上添付してから公示してください。"), "file"
             )
         consultation.published_at = now
         consultation.save(update_fields=["published_at"])
@@ -298,11 +311,13 @@ def comment_submit(
 ) -> Comment:
     """A resident's or business's comment, accepted only while the period runs
     (``starts_at`` ≤ now < ``ends_at``); returns it with its receipt number (受付番号)."""
-    body = _clean(submission.body, "ご意見", MAX_BODY, "body")
+    body = _clean(submission.body, gettext_lazy("ご意見"), MAX_BODY, "body")
     required = consultation.identity_rule == IdentityRule.REQUIRED
-    name = _clean(submission.name, "氏名（名称）", 100, "name", required=required)
-    address = _clean(submission.address, "住所（所在地）", 200, "address", required=required)
-    contact = _clean(submission.contact, "連絡先", 200, "contact", required=False)
+    name = _clean(submission.name, gettext_lazy("氏名（名称）"), 100, "name", required=required)
+    address = _clean(
+        submission.address, gettext_lazy("住所（所在地）"), 200, "address", required=required
+    )
+    contact = _clean(submission.contact, gettext_lazy("連絡先"), 200, "contact", required=False)
     kind = ""
     if submission.attachment:
         if len(submission.attachment) > MAX_ATTACHMENT:
@@ -342,9 +357,9 @@ def _may_edit_result(actor: Any, consultation: Consultation, now: datetime.datet
     _may_work(actor, consultation.department)
     phase = consultation.phase_at(now)
     if phase == Phase.RESULT:
-        raise ConsultationError("結果を公示した案件は変更できません。")
+        raise ConsultationError(_("結果を公示した案件は変更できません。"))
     if phase != Phase.CLOSED:
-        raise ConsultationError("意見の整理は募集期間の終了後に行います。")
+        raise ConsultationError(_("意見の整理は募集期間の終了後に行います。"))
 
 
 def group_save(
@@ -352,8 +367,8 @@ def group_save(
     group: CommentGroup | None = None, now: datetime.datetime | None = None,
 ) -> CommentGroup:  # fmt: skip
     """Create or edit a group: the summary of its comments (意見の概要) and the view on it."""
-    summary = _clean(summary, "意見の概要", 4000, "summary")
-    view = _clean(view, "市の考え方", 4000, "view", required=False)
+    summary = _clean(summary, gettext_lazy("意見の概要"), 4000, "summary")
+    view = _clean(view, gettext_lazy("市の考え方"), 4000, "view", required=False)
     now = now or timezone.now()
     with _atomic():
         consultation = _locked(consultation)
@@ -365,7 +380,7 @@ def group_save(
             )  # fmt: skip
         else:
             if group.consultation_id != consultation.pk:
-                raise ConsultationError("別の案件の意見の概要です。")
+                raise ConsultationError(_("別の案件の意見の概要です。"))
             group.summary, group.view, group.draft_changed = summary, view, draft_changed
             group.save(update_fields=["summary", "view", "draft_changed"])
         audit_append(
@@ -382,16 +397,16 @@ def comments_assign(
 ) -> int:  # fmt: skip
     """Put comments into a group (or take them out with ``group`` None); how many moved."""
     if not comment_ids:
-        raise ConsultationError("意見を1件以上選んでください。", "comments")
+        raise ConsultationError(_("意見を1件以上選んでください。"), "comments")
     now = now or timezone.now()
     with _atomic():
         consultation = _locked(consultation)
         _may_edit_result(actor, consultation, now)
         if group is not None and group.consultation_id != consultation.pk:
-            raise ConsultationError("別の案件の意見の概要です。", "group")
+            raise ConsultationError(_("別の案件の意見の概要です。"), "group")
         comments = Comment.objects.filter(consultation=consultation, pk__in=comment_ids)
         if comments.count() != len(set(comment_ids)):
-            raise ConsultationError("この案件の意見ではないものが含まれています。", "comments")
+            raise ConsultationError(_("この案件の意見ではないものが含まれています。"), "comments")
         moved = comments.update(group=group)
         audit_append(
             action="publiccomment.comments.assigned", actor=actor, object_type="consultation",
@@ -406,16 +421,16 @@ def result_publish(
     now: datetime.datetime | None = None,
 ) -> Consultation:  # fmt: skip
     """募集終了 → 結果公示: every comment in a group, every group with a view."""
-    note = _clean(note, "結果の補足", 4000, "note", required=False)
+    note = _clean(note, gettext_lazy("結果の補足"), 4000, "note", required=False)
     now = now or timezone.now()
     with _atomic():
         consultation = _locked(consultation)
         _may_edit_result(actor, consultation, now)
         if consultation.comments.filter(group__isnull=True).exists():
-            raise ConsultationError("意見の概要に振り分けていない意見があります。")
+            raise ConsultationError(_("意見の概要に振り分けていない意見があります。"))
         groups = list(consultation.groups.all())
         if any(not g.view for g in groups):
-            raise ConsultationError("市の考え方が未記入の意見の概要があります。")
+            raise ConsultationError(_("市の考え方が未記入の意見の概要があります。"))
         consultation.result_published_at = now
         consultation.result_note = note
         consultation.draft_changed = any(g.draft_changed for g in groups)
