@@ -99,6 +99,8 @@ def note_object(origin: str, *, lg_code: str, note: Note) -> dict:
     }
     if note.summary:
         document["summary"] = note.summary
+    if note.updated:
+        document["updated"] = note.updated.isoformat()
     return document
 
 
@@ -112,5 +114,47 @@ def create_activity(origin: str, *, lg_code: str, note: Note) -> dict:
         "published": obj["published"],
         "to": obj["to"],
         "cc": obj["cc"],
+        "object": obj,
+    }
+
+
+def update_activity(origin: str, *, lg_code: str, note: Note) -> dict:
+    """The Note as it now is. Mastodon shows an edit only when ``updated`` is later
+    than what it holds, so the id carries that moment (each edit is its own activity)."""
+    obj = note_object(origin, lg_code=lg_code, note=note)
+    return {
+        "@context": AS_CONTEXT,
+        "id": f"{obj['id']}#updates/{int(note.updated.timestamp())}",
+        "type": "Update",
+        "actor": obj["attributedTo"],
+        "published": obj["updated"],
+        "to": obj["to"],
+        "cc": obj["cc"],
+        "object": obj,
+    }
+
+
+def tombstone(origin: str, *, lg_code: str, note: Note) -> dict:
+    data = {
+        "id": note_url(origin, lg_code, note.object_key),
+        "type": "Tombstone",
+        "formerType": "Note",
+        "atomUri": note_url(origin, lg_code, note.object_key),
+    }
+    if note.deleted_at:
+        data["deleted"] = note.deleted_at.isoformat()
+    return data
+
+
+def delete_activity(origin: str, *, lg_code: str, note: Note) -> dict:
+    """A ``Delete`` whose object is the Tombstone, as Mastodon sends and expects."""
+    obj = tombstone(origin, lg_code=lg_code, note=note)
+    return {
+        "@context": AS_CONTEXT,
+        "id": obj["id"] + "#delete",
+        "type": "Delete",
+        "actor": actor_url(origin, lg_code),
+        "to": [PUBLIC],
+        "cc": [followers_url(origin, lg_code)],
         "object": obj,
     }

@@ -1,4 +1,5 @@
-"""What arrives at a municipality's inbox: checked, then Follow / Undo / Accept / Create.
+"""What arrives at a municipality's inbox: checked, then Follow / Undo / Accept /
+Create / Update / Delete.
 
 The order of the checks keeps a stranger's request cheap: size, then what the
 ``Signature`` covers, the ``Date`` window and the ``Digest`` (no network), then the
@@ -215,6 +216,10 @@ def inbox_receive(
         )
     if kind == "Create":
         return _create(actor, activity)
+    if kind == "Update":
+        return _update(actor, activity)
+    if kind == "Delete":
+        return _delete(actor, activity)
     return "ignored"
 
 
@@ -271,3 +276,26 @@ def _create(actor: RemoteActor, activity: dict) -> str:
     except IntegrityError:  # the same Note twice at once
         pass
     return "received"
+
+
+def _update(actor: RemoteActor, activity: dict) -> str:
+    """A Note we hold, edited by its author: the newer text replaces ours."""
+    note = activity.get("object")
+    if not isinstance(note, dict) or note.get("type") != "Note":
+        return "ignored"
+    if note.get("attributedTo") != actor.actor_id:
+        return "ignored"
+    content = note.get("content")
+    updated = ReceivedNote.objects.filter(
+        object_id=_object_id(note), actor_id=actor.actor_id
+    ).update(content=nh3.clean(content if isinstance(content, str) else "")[:100_000])
+    return "updated" if updated else "ignored"
+
+
+def _delete(actor: RemoteActor, activity: dict) -> str:
+    """The author took a Note back (the object is its id or a Tombstone): ours goes.
+    Only the author's own: the row must carry the signer as its actor."""
+    deleted, _ = ReceivedNote.objects.filter(
+        object_id=_object_id(activity.get("object")), actor_id=actor.actor_id
+    ).delete()
+    return "deleted" if deleted else "ignored"

@@ -60,6 +60,10 @@ class Note(models.Model):
     content = models.JSONField()  # sanitised HTML by language code; "ja" always there
     summary = models.CharField(max_length=500, blank=True)
     published = models.DateTimeField()
+    updated = models.DateTimeField(null=True, blank=True)  # the last Update sent
+    # Withdrawn: the row stays as the tombstone its URL answers (410 Gone) and so that
+    # the same object_key is never published again.
+    deleted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -92,6 +96,8 @@ class DeliveryState(models.TextChoices):
 
 class DeliveryKind(models.TextChoices):
     CREATE = "create", "Create"
+    UPDATE = "update", "Update"
+    DELETE = "delete", "Delete"
     ACCEPT = "accept", "Accept"
     FOLLOW = "follow", "Follow"
     UNDO = "undo", "Undo"
@@ -100,7 +106,9 @@ class DeliveryKind(models.TextChoices):
 class Delivery(models.Model):
     """One signed POST of one activity to one inbox (a shared inbox once per host).
 
-    The activity is kept as it will be sent; it is signed afresh at every attempt
+    A Note has one ``Create`` and at most one ``Delete`` per inbox; an ``Update`` that
+    has not gone out yet gives way to a later one (only the latest version is worth
+    sending). The activity is kept as it will be sent; it is signed afresh at every attempt
     (the ``Date`` header must be recent when it arrives).
     """
 
@@ -125,9 +133,9 @@ class Delivery(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["note", "inbox"],
-                condition=models.Q(note__isnull=False),
-                name="activitypub_delivery_note_inbox",
+                fields=["note", "kind", "inbox"],
+                condition=models.Q(note__isnull=False, kind__in=["create", "delete"]),
+                name="activitypub_delivery_note_kind_inbox",
             )
         ]
         indexes = [models.Index(fields=["state", "next_attempt_at"])]

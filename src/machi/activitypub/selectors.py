@@ -12,17 +12,19 @@ def follower_count() -> int:
 
 
 def outbox_count() -> int:
-    return Note.objects.count()
+    return Note.objects.filter(deleted_at__isnull=True).count()
 
 
 def outbox_page(*, page: int) -> tuple[list[Note], bool]:
     """The Notes of page ``page`` (1 = newest) and whether a later page exists."""
     start = (page - 1) * OUTBOX_PAGE_SIZE
-    rows = list(Note.objects.order_by("-published", "-pk")[start : start + OUTBOX_PAGE_SIZE + 1])
+    live = Note.objects.filter(deleted_at__isnull=True).order_by("-published", "-pk")
+    rows = list(live[start : start + OUTBOX_PAGE_SIZE + 1])
     return rows[:OUTBOX_PAGE_SIZE], len(rows) > OUTBOX_PAGE_SIZE
 
 
 def note_get(*, object_key: str) -> Note | None:
+    """The Note, deleted ones too (their URL answers with the Tombstone)."""
     return Note.objects.filter(object_key=object_key).first()
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import nh3
 from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from machi.activitypub import documents
@@ -33,6 +33,7 @@ logger = logging.getLogger("machi.activitypub")
 
 LANGUAGES = ("ja", "ja-easy", "en")
 OBJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+_WAITING = (DeliveryState.PENDING, DeliveryState.RETRYING)
 
 
 def actor_ensure() -> Actor:
@@ -136,11 +137,100 @@ def note_publish(
             transaction.on_commit(lambda: _wake_worker(lg_code), using=current_tenant_alias())
 
 
-def note_delivery_status(*, object_key: str) -> dict[str, int]:
-    """How the Note's deliveries stand: counts by state (all four keys, zeros too)."""
+def _note_live(object_key: str) -> Note | None:
+    """The Note to change (locked), or None: never published here, or already deleted
+    (a change after the withdrawal has nobody left to tell)."""
+    if not isinstance(object_key, str) or not OBJECT_KEY.match(object_key):
+        raise ValueError("object_key: 1–100 letters, digits, '.', '_' or '-'")
+    return (
+        Note.objects.select_for_update()
+        .filter(object_key=object_key, deleted_at__isnull=True)
+        .first()
+    )
+
+
+def note_update(
+    *,
+    object_key: str,
+    content: dict[str, str],
+    summary: str | None,
+    updated: datetime,
+) -> bool:
+    """The announcement was edited after publication: change the Note and queue an
+    ``Update`` for every follower's inbox (delivered by the worker, never waited for).
+
+    Returns whether an ``Update`` was queued: not for a Note never published or already
+    deleted, nor when nothing changed, nor for an ``updated`` no later than the Note's
+    last version (receivers keep the latest by that moment).
+    """
+    if timezone.is_naive(updated):
+        raise ValueError("updated must be an aware datetime")
+    cleaned = _content_clean(content)
+    summary = (summary or "")[:500]
+    lg_code = current_lg_code()
+    alias = current_tenant_alias()
+    with transaction.atomic(using=alias):
+        note = _note_live(object_key)
+        if note is None or updated <= (note.updated or note.published):
+            return False
+        if note.content == cleaned and note.summary == summary:
+            return False
+        note.content, note.summary, note.updated = cleaned, summary, updated
+        note.save(update_fields=["content", "summary", "updated"])
+        # An Update not yet under way would carry an older version: this one replaces it.
+        Delivery.objects.filter(note=note, kind=DeliveryKind.UPDATE, state__in=_WAITING).filter(
+            Q(leased_until__isnull=True) | Q(leased_until__lt=timezone.now())
+        ).delete()
+        activity = documents.update_activity(documents.public_origin(), lg_code=lg_code, note=note)
+        if _deliveries_queue(
+            kind=DeliveryKind.UPDATE, activity=activity, inboxes=follower_inboxes(), note=note
+        ):
+            transaction.on_commit(lambda: _wake_worker(lg_code), using=alias)
+    return True
+
+
+def note_delete(*, object_key: str, deleted: datetime | None = None) -> bool:
+    """The announcement was withdrawn: the Note becomes a Tombstone (its URL answers
+    410 Gone), what has not gone out of it is not sent, and a ``Delete`` is queued for
+    every follower and every inbox that was sent the Note.
+
+    Returns whether a ``Delete`` was queued (not for a Note never published here or
+    deleted before); safe to call twice.
+    """
+    lg_code = current_lg_code()
+    alias = current_tenant_alias()
+    now = timezone.now()
+    with transaction.atomic(using=alias):
+        note = _note_live(object_key)
+        if note is None:
+            return False
+        note.deleted_at = deleted or now
+        note.save(update_fields=["deleted_at"])
+        Delivery.objects.filter(
+            note=note, kind__in=[DeliveryKind.CREATE, DeliveryKind.UPDATE], state__in=_WAITING
+        ).filter(Q(leased_until__isnull=True) | Q(leased_until__lt=now)).update(
+            state=DeliveryState.FAILED, last_error="withdrawn before delivery", leased_until=None
+        )
+        reached = Delivery.objects.filter(
+            note=note, kind=DeliveryKind.CREATE, state=DeliveryState.SENT
+        ).values_list("inbox", flat=True)
+        activity = documents.delete_activity(documents.public_origin(), lg_code=lg_code, note=note)
+        if _deliveries_queue(
+            kind=DeliveryKind.DELETE,
+            activity=activity,
+            inboxes=[*follower_inboxes(), *reached],
+            note=note,
+        ):
+            transaction.on_commit(lambda: _wake_worker(lg_code), using=alias)
+    return True
+
+
+def note_delivery_status(*, object_key: str, kind: str = DeliveryKind.CREATE) -> dict[str, int]:
+    """How the Note's deliveries stand: counts by state (all four keys, zeros too), of
+    its ``Create`` unless ``kind`` names another (``"update"``, ``"delete"``)."""
     counts = dict.fromkeys(DeliveryState.values, 0)
     rows = (
-        Delivery.objects.filter(note__object_key=object_key)
+        Delivery.objects.filter(note__object_key=object_key, kind=kind)
         .values_list("state")
         .annotate(n=Count("pk"))
     )

@@ -251,6 +251,15 @@ def note(request: HttpRequest, lg_code: str, object_key: str) -> HttpResponse:
         row = selectors.note_get(object_key=object_key)
     if row is None:
         raise Http404("no such note")
+    if row.deleted_at is not None:
+        # Gone, not unknown: a server that cached the Note drops it (Mastodon does).
+        response = _json(
+            {"@context": documents.AS_CONTEXT}
+            | documents.tombstone(origin, lg_code=lg_code, note=row),
+            status=410,
+        )
+        patch_vary_headers(response, ["Accept"])
+        return response
     data = {"@context": documents.AS_CONTEXT} | documents.note_object(
         origin, lg_code=lg_code, note=row
     )

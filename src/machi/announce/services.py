@@ -361,6 +361,11 @@ def announcement_withdraw(
             ),
         ]  # fmt: skip
         ChannelDelivery.objects.bulk_create(rows)
+        # ActivityPub followers get a Delete (queued in this transaction, sent by its worker).
+        from machi.activitypub.services import note_delete
+        from machi.announce.delivery import note_key
+
+        note_delete(object_key=note_key(locked), deleted=now)
         audit_append(
             action="announce.announcement.withdrawn",
             actor=actor,
@@ -407,7 +412,7 @@ def delivery_retry(
 # --- mail subscriptions ------------------------------------------------------------------------
 
 
-def _hash(secret: str) -> str:
+def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -443,7 +448,7 @@ def subscription_request(
             )
         subscriber.pending_categories = _codes(categories)
         subscriber.pending_language = language
-        subscriber.confirm_hash = _hash(secret)
+        subscriber.confirm_hash = secret_hash(secret)
         subscriber.confirm_expires_at = now + CONFIRM_VALIDITY
         subscriber.save()
     return subscriber, secret
@@ -454,7 +459,7 @@ def subscription_confirm(*, secret: str, now: datetime.datetime | None = None) -
     with _atomic():
         subscriber = (
             Subscriber.objects.select_for_update()
-            .filter(confirm_hash=_hash(secret or ""), confirm_expires_at__gt=now)
+            .filter(confirm_hash=secret_hash(secret or ""), confirm_expires_at__gt=now)
             .first()
         )
         if subscriber is None:
