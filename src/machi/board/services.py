@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
-from machi.audit.services import Terminal, audit_append
+from machi.audit.services import CLI_TERMINAL, Terminal, audit_append
 from machi.board import mail
 from machi.board.models import (
     Appeal,
@@ -230,6 +230,37 @@ def user_authenticate(
             _("メールアドレスの確認がまだです。届いたメールのリンクを開いてください。")
         )
     SignInFailure.objects.filter(key=keys[1]).delete()
+    return user
+
+
+def user_create_confirmed(
+    *, email: str, display_name: str, password: str, created_at: datetime.datetime | None = None
+) -> BoardUser:
+    """An account made by the operator (``machi board user-create``, the demo) with the
+    address taken as confirmed: no mail goes out. An address that has an account is
+    refused."""
+    email = (email or "").strip()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise BoardError(_("メールアドレスが正しくありません。")) from exc
+    name = _clean_name(display_name)
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise BoardError(exc.messages) from exc
+    now = timezone.now()
+    with _atomic():
+        if BoardUser.objects.filter(email_key=email.lower()).exists():
+            raise BoardError(_("このメールアドレスはすでに登録されています。"))
+        user = BoardUser.objects.create(
+            email=email, email_key=email.lower(), display_name=name,
+            password=make_password(password), created_at=created_at or now, confirmed_at=now,
+        )  # fmt: skip
+        audit_append(
+            action="board.user.created", object_type="board_user", object_id=str(user.pk),
+            function="board", terminal=CLI_TERMINAL,
+        )  # fmt: skip
     return user
 
 
@@ -740,6 +771,47 @@ def word_delete(*, staff: Any, word: Word) -> None:
 
 
 # --- staff ----------------------------------------------------------------------------------
+
+
+def category_save(
+    *, actor: Any, code: str, name: str, description: str = "", order: int | None = None,
+    terminal: Terminal | None = None,
+) -> Category:  # fmt: skip
+    """Add a category or rename the one with ``code``. ``actor`` is a moderator, or None
+    for the operator's command line (``machi board category``)."""
+    from django.utils.text import slugify
+
+    if actor is not None:
+        _may_moderate(actor)
+    code = (code or "").strip()
+    name = (name or "").strip()
+    description = (description or "").strip()
+    if not code or slugify(code) != code or len(code) > 40:
+        raise BoardError(
+            _("分類コードは半角英小文字・数字・ハイフンの40文字以内で入力してください。")
+        )
+    if not name or len(name) > 60:
+        raise BoardError(_("分類名を60文字以内で入力してください。"))
+    if len(description) > 200:
+        raise BoardError(_("説明は200文字以内で入力してください。"))
+    with _atomic():
+        row = Category.objects.select_for_update().filter(code=code).first()
+        created = row is None
+        if created:
+            last = Category.objects.order_by("-order").values_list("order", flat=True).first()
+            row = Category(code=code, order=(last or 0) + 1 if order is None else order)
+        elif order is not None:
+            row.order = order
+        row.name = name
+        row.description = description
+        row.save()
+        audit_append(
+            action="board.category.added" if created else "board.category.changed", actor=actor,
+            object_type="board_category", object_id=str(row.pk), function="board",
+            terminal=terminal or (CLI_TERMINAL if actor is None else None),
+            detail={"code": code},
+        )  # fmt: skip
+    return row
 
 
 def thread_pin(*, staff: Any, thread: Thread, pinned: bool) -> Thread:

@@ -18,6 +18,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
+from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
 from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
@@ -140,6 +141,7 @@ def demo_seed() -> list[DemoLogin]:
         _demo_faq_seed(lg_code)
         demo_events_seed(lg_code)
         demo_site_seed(lg_code)
+        demo_board_seed(lg_code)
     return logins
 
 

@@ -159,6 +159,7 @@ class World:
         "consultation", "consultation_draft", "consultation_comment",
         "local_event", "official_event",
         "site_page", "site_news", "site_image", "site_file",
+        "board",
     )  # fmt: skip
 
     @staticmethod
@@ -642,6 +643,18 @@ class World:
     site_image = functools.cached_property(lambda self: self._site("site_image"))
     site_file = functools.cached_property(lambda self: self._site("site_file"))
 
+    # --- board (machi.board.tests.isolation) --------------------------------------------------
+
+    @functools.cached_property
+    def board(self) -> Any:
+        from machi.board.tests import isolation
+
+        with tenant_context(self.lg_code):
+            return self._bumped(
+                lambda: isolation.board_objects(self.staff),
+                lambda made: isolation.clash(self.avoid, made),
+            )
+
 
 def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
     """A valid body of a registry change form (``prefix``-ed fields, dates of a filing)."""
@@ -848,6 +861,53 @@ ID_ROUTES: dict[str, IdRoute] = {
         lambda w: {"pk": w.site_page.newer_version.pk, "action": "submit"},
         method="post",
         ok=(302,),
+    ),
+    # board: public pages (a staff member is no board user: writing sends to the board's
+    # sign-in), then the moderators' pages
+    "<lg:lg_code>/board/c/<slug:code>/": IdRoute(
+        lambda w: {"code": w.board.category.code}, page=False
+    ),
+    "<lg:lg_code>/board/confirm/<str:token>/": IdRoute(
+        lambda w: {"token": w.board.token}, method="post", page=False
+    ),
+    "<lg:lg_code>/board/t/<int:pk>/": IdRoute(lambda w: {"pk": w.board.thread.pk}, page=False),
+    "<lg:lg_code>/board/t/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.thread.pk, "action": "follow"},
+        method="post",
+        ok=(302,),
+        page=False,
+    ),
+    "<lg:lg_code>/board/p/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.reply.pk, "action": "react"},
+        method="post",
+        ok=(302,),
+        page=False,
+    ),
+    "<lg:lg_code>/board/staff/t/<int:pk>/": IdRoute(lambda w: {"pk": w.board.thread.pk}),
+    "<lg:lg_code>/board/staff/t/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.thread.pk, "action": "pin"}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/board/staff/p/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.reply.pk, "action": "hide"},
+        method="post",
+        data=lambda w: {"reason": "分離確認"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/board/staff/u/<int:pk>/": IdRoute(lambda w: {"pk": w.board.user.pk}),
+    "<lg:lg_code>/board/staff/u/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.user.pk, "action": "warn"},
+        method="post",
+        data=lambda w: {"reason": "分離確認"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/board/staff/appeals/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.board.appeal.pk, "action": "reject"},
+        method="post",
+        data=lambda w: {"reason": "分離確認"},
+        ok=(302,),
+    ),
+    "<lg:lg_code>/board/staff/words/<int:pk>/delete/": IdRoute(
+        lambda w: {"pk": w.board.word.pk}, method="post", ok=(302,)
     ),
     # --- requests ---
     "<lg:lg_code>/requests/admin/categories/<int:pk>/": IdRoute(_category),

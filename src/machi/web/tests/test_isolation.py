@@ -136,18 +136,6 @@ ISOLATION_PENDING = frozenset(
         "<lg:lg_code>/announcements/staff/<int:pk>/edit/",
         "<lg:lg_code>/announcements/subscribe/confirm/<str:secret>/",
         "<lg:lg_code>/announcements/unsubscribe/<str:token>/",
-        "<lg:lg_code>/board/c/<slug:code>/",
-        "<lg:lg_code>/board/confirm/<str:token>/",
-        "<lg:lg_code>/board/p/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/board/staff/appeals/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/board/staff/p/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/board/staff/t/<int:pk>/",
-        "<lg:lg_code>/board/staff/t/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/board/staff/u/<int:pk>/",
-        "<lg:lg_code>/board/staff/u/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/board/staff/words/<int:pk>/delete/",
-        "<lg:lg_code>/board/t/<int:pk>/",
-        "<lg:lg_code>/board/t/<int:pk>/<slug:action>/",
         "ap/<lg:lg_code>/notes/<str:object_key>",
     }
 )
