@@ -225,6 +225,12 @@ def subscribe(request: HttpRequest, lg_code: str) -> HttpResponse:
 def subscribe_confirm(request: HttpRequest, lg_code: str, secret: str) -> HttpResponse:
     # GET only shows a button: mail scanners open links, only a person confirms.
     if request.method == "GET":
+        if not selectors.subscription_waiting(secret=secret):
+            refused = _("確認のリンクが無効か、期限が切れています。もう一度登録してください。")
+            return render(
+                request, "announce/subscribe_confirm.html",
+                {"done": False, "refused": refused}, status=404,
+            )  # fmt: skip
         return render(request, "announce/subscribe_confirm.html", {"done": False})
     try:
         services.subscription_confirm(secret=secret)
@@ -241,9 +247,12 @@ def subscribe_confirm(request: HttpRequest, lg_code: str, secret: str) -> HttpRe
 @require_http_methods(["GET", "POST"])
 def unsubscribe(request: HttpRequest, lg_code: str, token: str) -> HttpResponse:
     if request.method == "GET":
+        if not selectors.subscriber_known(token=token):
+            return render(request, "announce/unsubscribe.html", {"unknown": True}, status=404)
         return render(request, "announce/unsubscribe.html", {"done": False})
     services.subscription_cancel(token=token)
-    # The same answer whether or not the token named someone: it tells nothing.
+    # RFC 8058: the one-click POST gets the same answer whether or not the token still
+    # names someone (a mail client may repeat it after the address is gone).
     return render(request, "announce/unsubscribe.html", {"done": True})
 
 
