@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from machi.accounts.roles import Role
 from machi.audit.services import Terminal, audit_append
 from machi.contact import search
-from machi.site import markup
+from machi.site import markup, pagecache
 from machi.site.models import (
     LANGUAGE_CODES,
     Attachment,
@@ -105,6 +105,12 @@ def site_state_bump(*, now: datetime.datetime | None = None) -> None:
     # Its own (nested) transaction: the row lock needs one, also when a caller such as
     # `machi demo` runs outside any.
     with transaction.atomic(using=current_tenant_alias()):
+        # The page cache's stamp moves once the change is visible to other connections
+        # (registered inside the block: outside any, on_commit would run at once).
+        transaction.on_commit(
+            functools.partial(pagecache.site_changed, lg_code=current_lg_code()),
+            using=current_tenant_alias(),
+        )
         state = SiteState.objects.select_for_update().filter(pk=1).first()
         if state is None:
             SiteState.objects.create(pk=1, changed_at=now, revision=1)
