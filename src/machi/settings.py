@@ -270,6 +270,8 @@ MEDIA_ROOT = Path(os.environ.get("MACHI_MEDIA_DIR") or DATA_DIR / "media").resol
 # address (audit log, login lockouts, pre-application limit) is read from that header,
 # as the last proxy saw it. 0 = no proxy header is trusted (machi.web.middleware).
 MACHI_PROXY_COUNT = int(os.environ.get("MACHI_PROXY_COUNT") or 0)
+if MACHI_PROXY_COUNT < 0:
+    raise ValueError("MACHI_PROXY_COUNT must be 0 (no proxy) or the number of proxies")
 
 # The page cache in front of Django for the anonymous public website
 # (machi.site.pagecache, docs/configuration.md): off by default under MACHI_DEBUG, where
@@ -281,8 +283,6 @@ MACHI_PAGE_CACHE_DIR = Path(
 MACHI_PAGE_CACHE_ENTRIES = int(os.environ.get("MACHI_PAGE_CACHE_ENTRIES") or 2000)
 MACHI_PAGE_CACHE_MB = int(os.environ.get("MACHI_PAGE_CACHE_MB") or 64)
 MACHI_PAGE_CACHE_MAX_AGE = int(os.environ.get("MACHI_PAGE_CACHE_MAX_AGE") or 30)
-if MACHI_PROXY_COUNT < 0:
-    raise ValueError("MACHI_PROXY_COUNT must be 0 (no proxy) or the number of proxies")
 
 # The address residents reach machi at (https://machi.example.jp): links in mail sent
 # outside a request (a request's follower mail, its confirmation and unsubscribe links).
