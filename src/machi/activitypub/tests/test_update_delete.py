@@ -326,3 +326,23 @@ def test_withdrawing_an_announcement_sends_the_delete(make_staff, municipality_b
         assert Note.objects.get(object_key=key).deleted_at is not None
         assert note_delivery_status(object_key=key, kind="delete")["pending"] == 1
         assert note_delivery_status(object_key=key)["failed"] == 1  # not sent any more
+
+
+def test_the_note_of_one_municipality_is_not_served_under_another(
+    municipality_a, municipality_b, client
+):
+    with tenant_context(A):
+        note_publish(
+            object_key="announcement-9",
+            url=f"{ORIGIN}/{A}/news/9/",
+            content={"ja": "<p>千代田区のお知らせ</p>"},
+            summary=None,
+            published=PUBLISHED,
+        )
+    assert client.get(f"/ap/{A}/notes/announcement-9", HTTP_ACCEPT=AS).status_code == 200
+    assert client.get(f"/ap/{B}/notes/announcement-9", HTTP_ACCEPT=AS).status_code == 404
+    with tenant_context(A):
+        note_delete(object_key="announcement-9")
+    # Nor its tombstone: B never had that Note.
+    assert client.get(f"/ap/{B}/notes/announcement-9", HTTP_ACCEPT=AS).status_code == 404
+    assert client.get(f"/ap/{A}/notes/announcement-9", HTTP_ACCEPT=AS).status_code == 410

@@ -160,6 +160,7 @@ class World:
         "local_event", "official_event",
         "site_page", "site_news", "site_image", "site_file",
         "board",
+        "activitypub_note",
     )  # fmt: skip
 
     @staticmethod
@@ -655,6 +656,14 @@ class World:
                 lambda made: isolation.clash(self.avoid, made),
             )
 
+    # activitypub: a Note per municipality, its key naming the municipality
+    @functools.cached_property
+    def activitypub_note(self) -> Any:
+        from machi.activitypub.tests import isolation
+
+        with tenant_context(self.lg_code):
+            return isolation.note()
+
 
 def _filing(prefix: str, **fields: str) -> Callable[[World], dict[str, Any]]:
     """A valid body of a registry change form (``prefix``-ed fields, dates of a filing)."""
@@ -908,6 +917,12 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/board/staff/words/<int:pk>/delete/": IdRoute(
         lambda w: {"pk": w.board.word.pk}, method="post", ok=(302,)
+    ),
+    # activitypub: the Note (JSON for anyone; another municipality's key is not found)
+    "ap/<lg:lg_code>/notes/<str:object_key>": IdRoute(
+        lambda w: {"object_key": w.activitypub_note.object_key},
+        content_type="application/activity+json",
+        page=False,
     ),
     # --- requests ---
     "<lg:lg_code>/requests/admin/categories/<int:pk>/": IdRoute(_category),

@@ -136,7 +136,6 @@ ISOLATION_PENDING = frozenset(
         "<lg:lg_code>/announcements/staff/<int:pk>/edit/",
         "<lg:lg_code>/announcements/subscribe/confirm/<str:secret>/",
         "<lg:lg_code>/announcements/unsubscribe/<str:token>/",
-        "ap/<lg:lg_code>/notes/<str:object_key>",
     }
 )
 
