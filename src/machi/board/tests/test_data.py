@@ -182,9 +182,10 @@ def test_board_users_see_no_staff_or_registry_data(
     )
     assert moderator.username not in export
     # The moderator's own pages do name them (the page is real, not empty).
-    assert moderator.username in signed_in(moderator).get(
-        f"/{A}/board/staff/t/{thread.pk}/"
-    ).content.decode()
+    assert (
+        moderator.username
+        in signed_in(moderator).get(f"/{A}/board/staff/t/{thread.pk}/").content.decode()
+    )
 
 
 # --- bulk posting ---------------------------------------------------------------------------
@@ -259,8 +260,8 @@ def test_command_line_creates_accounts_and_categories(municipality_a, capsys):
         assert user.is_active
         assert Category.objects.get(code="shotengai").name == "商店街"
         assert AuditEntry.objects.filter(action="board.category.added").exists()
-    assert Client().post(f"/{A}/board/signin/", {"email": "cli@example.jp",
-                                                 "password": PASSWORD}).status_code == 302  # fmt: skip
+    signin = {"email": "cli@example.jp", "password": PASSWORD}
+    assert Client().post(f"/{A}/board/signin/", signin).status_code == 302
     with pytest.raises(CommandError, match="すでに登録"):
         call_command("board", "user-create", "--tenant", A, "--email", "CLI@example.jp",
                      "--name", "二人目", "--password", PASSWORD)  # fmt: skip
