@@ -1,0 +1,1 @@
+"""Open data catalogue: datasets, versioned resources, CKAN Action API and DCAT."""
