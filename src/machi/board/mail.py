@@ -1,7 +1,8 @@
 """Mail to board users: the confirmation link, replies in followed threads (at once or
 as a daily digest), moderators' decisions. Sent through Django's mail backend (the
 configured SMTP server); addresses are never logged. Reply notices go out after the
-commit, so a rolled-back post sends nothing."""
+commit, so a rolled-back post sends nothing. The text is in the language in force:
+the resident's own when their action sends it, Japanese from the worker."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from machi.tenancy.context import current_lg_code, current_tenant_alias, tenant_context
 
@@ -29,7 +32,8 @@ def _send(subject: str, body: str, to: str) -> None:
     if not to:
         return
     try:
-        send_mail(f"[地域掲示板] {subject}", body, settings.DEFAULT_FROM_EMAIL, [to])
+        prefix = _("地域掲示板")
+        send_mail(f"[{prefix}] {subject}", body, settings.DEFAULT_FROM_EMAIL, [to])
     except OSError:
         # A mail server that is down must not undo the resident's action; the address
         # stays out of the log.
@@ -39,20 +43,26 @@ def _send(subject: str, body: str, to: str) -> None:
 def send_confirmation(*, user: BoardUser, token: str) -> None:
     link = _url("board:confirm", token)
     _send(
-        "メールアドレスの確認",
-        f"{user.display_name} さん\n\n地域掲示板への登録を受け付けました。\n"
-        f"次のリンクを48時間以内に開くと、登録が完了します。\n{link}\n\n"
-        "心当たりがない場合は、このメールを破棄してください。\n",
+        _("メールアドレスの確認"),
+        _(
+            "%(name)s さん\n\n地域掲示板への登録を受け付けました。\n"
+            "次のリンクを48時間以内に開くと、登録が完了します。\n%(link)s\n\n"
+            "心当たりがない場合は、このメールを破棄してください。\n"
+        )
+        % {"name": user.display_name, "link": link},
         user.email,
     )
 
 
 def send_already_registered(*, email: str) -> None:
     _send(
-        "登録済みのメールアドレスです",
-        "このメールアドレスで地域掲示板に登録しようとする操作がありました。\n"
-        "このアドレスはすでに登録されています。ログインしてご利用ください。\n"
-        f"{_url('board:signin')}\n\n心当たりがない場合は、このメールを破棄してください。\n",
+        _("登録済みのメールアドレスです"),
+        _(
+            "このメールアドレスで地域掲示板に登録しようとする操作がありました。\n"
+            "このアドレスはすでに登録されています。ログインしてご利用ください。\n"
+            "%(link)s\n\n心当たりがない場合は、このメールを破棄してください。\n"
+        )
+        % {"link": _url("board:signin")},
         email,
     )
 
@@ -78,17 +88,20 @@ def notify_reply(*, post_id: int) -> int:
         follows__thread_id=post.thread_id, notify=Notify.IMMEDIATE, confirmed_at__isnull=False,
         deleted_at__isnull=True, blocked_at__isnull=True,
     ).exclude(pk=post.author_id or 0)  # fmt: skip
-    author = "公式" if post.is_official else post.author.shown_name
+    author = _("公式") if post.is_official else post.author.shown_name
     link = _url("board:thread", post.thread_id) + f"#post-{post.pk}"
     count = 0
     for user in followers:
         _send(
-            f"返信: {post.thread.title}",
-            f"{user.display_name} さん\n\nフォロー中のスレッド「{post.thread.title}」に"
-            f"{author} さんが返信しました。\n{link}\n\n"
-            f"通知の設定: {_url('board:account')}\n",
+            _("返信: %(title)s") % {"title": post.thread.title},
+            _(
+                "%(name)s さん\n\nフォロー中のスレッド「%(title)s」に%(author)s さんが"
+                "返信しました。\n%(link)s\n\n通知の設定: %(settings)s\n"
+            )
+            % {"name": user.display_name, "title": post.thread.title, "author": author,
+               "link": link, "settings": _url("board:account")},
             user.email,
-        )
+        )  # fmt: skip
         count += 1
     return count
 
@@ -96,40 +109,59 @@ def notify_reply(*, post_id: int) -> int:
 def send_digest(*, user: BoardUser, posts: list[Post]) -> None:
     lines = []
     for post in posts:
-        author = "公式" if post.is_official else post.author.shown_name
+        author = _("公式") if post.is_official else post.author.shown_name
         link = _url("board:thread", post.thread_id) + f"#post-{post.pk}"
         lines.append(f"・{post.thread.title}（{author}）\n  {link}")
     _send(
-        f"フォロー中のスレッドに{len(posts)}件の返信",
-        f"{user.display_name} さん\n\nこの1日の、フォロー中のスレッドへの返信です。\n\n"
-        + "\n".join(lines)
-        + f"\n\n通知の設定: {_url('board:account')}\n",
+        _("フォロー中のスレッドに%(n)d件の返信") % {"n": len(posts)},
+        _(
+            "%(name)s さん\n\nこの1日の、フォロー中のスレッドへの返信です。\n\n%(lines)s"
+            "\n\n通知の設定: %(settings)s\n"
+        )
+        % {"name": user.display_name, "lines": "\n".join(lines), "settings": _url("board:account")},
         user.email,
     )
 
 
 _KINDS = {
-    "hidden": ("投稿を非表示にしました", "あなたの投稿をモデレーターが非表示にしました。"),
-    "warned": ("注意のお知らせ", "あなたの投稿について、モデレーターから注意があります。"),
+    "hidden": (
+        gettext_lazy("投稿を非表示にしました"),
+        gettext_lazy("あなたの投稿をモデレーターが非表示にしました。"),
+    ),
+    "warned": (
+        gettext_lazy("注意のお知らせ"),
+        gettext_lazy("あなたの投稿について、モデレーターから注意があります。"),
+    ),
     "blocked": (
-        "利用を停止しました",
-        "あなたのアカウントの利用を停止し、投稿をすべて非表示にしました。",
+        gettext_lazy("利用を停止しました"),
+        gettext_lazy("あなたのアカウントの利用を停止し、投稿をすべて非表示にしました。"),
     ),
 }
 
 
 def send_moderation(*, user: BoardUser, kind: str, reason: str, post: Post | None = None) -> None:
     subject, text = _KINDS[kind]
-    where = f"\n対象の投稿: {_url('board:thread', post.thread_id)}#post-{post.pk}" if post else ""
+    where = ""
+    if post:
+        link = f"{_url('board:thread', post.thread_id)}#post-{post.pk}"
+        where = "\n" + _("対象の投稿: %(link)s") % {"link": link}
     _send(
-        subject,
-        f"{user.display_name} さん\n\n{text}\n理由: {reason}{where}\n\n"
-        "この判断に納得できない場合は、1回だけ申し立てができます。\n"
-        f"{_url('board:account')}\n",
+        str(subject),
+        _(
+            "%(name)s さん\n\n%(text)s\n理由: %(reason)s%(where)s\n\n"
+            "この判断に納得できない場合は、1回だけ申し立てができます。\n%(link)s\n"
+        )
+        % {"name": user.display_name, "text": text, "reason": reason, "where": where,
+           "link": _url("board:account")},
         user.email,
-    )
+    )  # fmt: skip
 
 
 def send_appeal_decision(*, user: BoardUser, granted: bool, reason: str) -> None:
-    result = "申し立てを認めました。" if granted else "申し立てを認めませんでした。"
-    _send("申し立ての結果", f"{user.display_name} さん\n\n{result}\n理由: {reason}\n", user.email)
+    result = _("申し立てを認めました。") if granted else _("申し立てを認めませんでした。")
+    _send(
+        _("申し立ての結果"),
+        _("%(name)s さん\n\n%(result)s\n理由: %(reason)s\n")
+        % {"name": user.display_name, "result": result, "reason": reason},
+        user.email,
+    )

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from machi.audit.services import CLI_TERMINAL, Terminal, audit_append
 from machi.board import mail
@@ -57,12 +58,13 @@ MAX_TITLE = 120
 MAX_BODY = 8000
 MAX_REASON = 1000
 
+# Lazy: shown in the reader's language, not in the one in force when the module loaded.
 REPORT_REASONS = {
-    "spam": _("宣伝・スパム"),
-    "offensive": _("誹謗中傷・差別的な内容"),
-    "privacy": _("個人情報が書かれている"),
-    "illegal": _("違法・危険な内容"),
-    "other": _("その他"),
+    "spam": gettext_lazy("宣伝・スパム"),
+    "offensive": gettext_lazy("誹謗中傷・差別的な内容"),
+    "privacy": gettext_lazy("個人情報が書かれている"),
+    "illegal": gettext_lazy("違法・危険な内容"),
+    "other": gettext_lazy("その他"),
 }
 
 
@@ -71,7 +73,7 @@ class BoardError(ValidationError):
 
 
 class RateLimited(BoardError):
-    """Too many posts in the window (HTTP 429)."""
+    """Too many posts or failed sign-ins in the window (HTTP 429)."""
 
 
 def _atomic() -> Any:
@@ -214,7 +216,7 @@ def user_authenticate(
     SignInFailure.objects.filter(at__lt=now - 4 * SIGN_IN_WINDOW).delete()
     for k in keys:
         if SignInFailure.objects.filter(key=k, at__gte=since).count() >= SIGN_IN_FAILURES:
-            raise BoardError(
+            raise RateLimited(
                 _(
                     "ログインの失敗が続いたため、しばらくログインできません。15分ほどしてからお試しください。"
                 )
@@ -592,6 +594,7 @@ def report_create(*, user: BoardUser, post: Post, reason: str, detail: str = "")
             post.save(update_fields=["status", "status_reason"])
             _log(
                 action="auto_hidden", post=post, target=post.author,
+                # The log is the moderators' record, kept in Japanese whoever reported.
                 reason=f"{reporters}人から通報があったため自動で非表示にしました。",
             )  # fmt: skip
     return report

@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -34,7 +34,7 @@ from machi.board.sessions import board_sign_in, board_sign_out, board_user
 from machi.web.decorators import public_view, roles_required
 from machi.web.language import language_switch
 
-HELD = _lazy("投稿は確認待ちです。モデレーターの確認後に表示されます。")
+HELD = gettext_lazy("投稿は確認待ちです。モデレーターの確認後に表示されます。")
 MAX_FORM = 20_000  # characters of one field: bigger is refused before any work
 
 
@@ -285,7 +285,7 @@ def signin(request: HttpRequest, lg_code: str) -> HttpResponse:
             )  # fmt: skip
         except BoardError as error:
             context["error"] = _error(error)
-            status = 429 if "しばらく" in context["error"] else 400
+            status = 429 if isinstance(error, services.RateLimited) else 400
             return _render(request, "signin.html", context, status=status)
         board_sign_in(request, user)
         if user.is_blocked:
