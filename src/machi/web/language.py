@@ -50,6 +50,10 @@ def language_switch(request: HttpRequest) -> HttpResponse | None:
             secure=request.is_secure(),
             httponly=True,
         )
+        # Public pages may be reused by the browser for a while (Cache-Control: public,
+        # max-age) and its cache keys them on the URL alone, not on this cookie: without
+        # this the redirect would show the page in the language just left.
+        response["Clear-Site-Data"] = '"cache"'
     return response
 
 
