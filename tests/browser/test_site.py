@@ -41,6 +41,7 @@ TEMPLATES = {
     "accessibility policy": f"{B}/accessibility/",
 }
 
+H1_SIZE_JS = "parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)"
 OVERFLOW_JS = "() => document.documentElement.scrollWidth <= document.documentElement.clientWidth"
 
 # Elements whose text is cut off: a box that hides its overflow and has more content
@@ -221,9 +222,9 @@ def test_text_at_200_percent_loses_nothing(page: Page, language):
     problems = []
     for name, path in paths.items():
         page.goto(path)
-        before = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+        before = page.evaluate(H1_SIZE_JS)
         page.evaluate("document.documentElement.style.fontSize = '200%'")
-        after = page.evaluate("parseFloat(getComputedStyle(document.querySelector('h1')).fontSize)")
+        after = page.evaluate(H1_SIZE_JS)
         if after < 1.9 * before:
             problems.append(f"{name}: the heading grew from {before}px to {after}px only")
         if not page.evaluate(OVERFLOW_JS):
@@ -241,7 +242,8 @@ def test_easy_japanese_has_readings_and_english_says_it_shows_japanese(page: Pag
     _switch(page, "ja-easy", f"{B}/pages/kosodate/jido-teate/")
     body = page.locator(".page-body")
     expect(body).to_have_attribute("lang", "ja")
-    expect(page.locator(".language-fallback")).to_contain_text("やさしい にほんごに なって いません")
+    notice = page.locator(".language-fallback")
+    expect(notice).to_contain_text("やさしい にほんごに なって いません")
     expect(body.locator("ruby").first).to_be_visible()
     readings = body.locator("ruby").evaluate_all(
         "rubies => rubies.map(r => [r.firstChild.textContent, r.querySelector('rt').textContent])"
