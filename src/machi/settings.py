@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "machi.board",
     "machi.site",
     "machi.localevents",
+    "machi.opendata",
     "machi.announce",
     "machi.activitypub",
     "machi.easyja",
