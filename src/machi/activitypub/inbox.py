@@ -28,6 +28,7 @@ from machi.activitypub import httpsig
 from machi.activitypub.keys import public_key_load
 from machi.activitypub.models import Following, ReceivedNote
 from machi.activitypub.remote import RemoteError, fetch_json
+from machi.activitypub.selectors import server_blocked
 from machi.activitypub.services import follower_add, follower_remove, following_accepted
 from machi.tenancy.context import current_tenant_alias
 
@@ -181,8 +182,8 @@ def inbox_receive(
     """Handle one POST to the inbox of ``lg_code`` (in force); returns what was done.
 
     ``headers`` maps lower-case names to values. Raises ``InboxRefused`` (status 400,
-    401 or 413) when the request is not taken; never for a well-signed activity of a
-    type that is not handled (those are ignored).
+    401, 403 for a blocked server, or 413) when the request is not taken; never for a
+    well-signed activity of a type that is not handled (those are ignored).
     """
     if len(body) > MAX_BODY:
         raise InboxRefused(413, "payload too large")
@@ -196,6 +197,9 @@ def inbox_receive(
         raise InboxRefused(400, "malformed JSON") from None
     if not isinstance(activity, dict) or not isinstance(activity.get("type"), str):
         raise InboxRefused(400, "not an activity")
+    # Before the key is fetched: a blocked server costs us no request of ours.
+    if server_blocked(urlsplit(parsed.key_id).hostname or ""):
+        raise InboxRefused(403, "server blocked")
     try:
         actor = _verified_actor(parsed, method="POST", path=path, headers=headers, signer=signer)
     except httpsig.SignatureError as error:

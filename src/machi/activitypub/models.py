@@ -73,6 +73,19 @@ class Note(models.Model):
         return self.object_key
 
 
+class BlockedServer(models.Model):
+    """A remote server the municipality will not deal with (spam, abuse): its inbox
+    requests are refused before any key is fetched, and its followers are gone. A block
+    covers the host's subdomains too, as Mastodon's domain blocks do."""
+
+    host = models.CharField(max_length=253, unique=True)
+    reason = models.CharField(max_length=300, blank=True)
+    blocked_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.host
+
+
 class ReceivedNote(models.Model):
     """A Note delivered to the inbox by an actor the municipality follows."""
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from machi.activitypub.models import Follower, Note, ReceivedNote
+from machi.activitypub.models import BlockedServer, Follower, Note, ReceivedNote
 
 OUTBOX_PAGE_SIZE = 20
 
@@ -30,3 +30,15 @@ def note_get(*, object_key: str) -> Note | None:
 
 def received_notes() -> list[ReceivedNote]:
     return list(ReceivedNote.objects.order_by("-received_at", "-pk"))
+
+
+def server_blocked(host: str) -> bool:
+    """Whether ``host`` or a domain above it is blocked (``spam.example`` covers
+    ``a.spam.example``)."""
+    labels = host.lower().rstrip(".").split(".")
+    candidates = [".".join(labels[i:]) for i in range(len(labels) - 1)] or [host.lower()]
+    return BlockedServer.objects.filter(host__in=candidates).exists()
+
+
+def blocked_servers() -> list[BlockedServer]:
+    return list(BlockedServer.objects.order_by("host"))

@@ -10,6 +10,7 @@ import logging
 import re
 import uuid
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import nh3
 from django.db import IntegrityError, transaction
@@ -20,12 +21,14 @@ from machi.activitypub import documents
 from machi.activitypub.keys import key_pair_generate
 from machi.activitypub.models import (
     Actor,
+    BlockedServer,
     Delivery,
     DeliveryKind,
     DeliveryState,
     Follower,
     Following,
     Note,
+    ReceivedNote,
 )
 from machi.tenancy.context import current_lg_code, current_tenant_alias
 
@@ -34,6 +37,8 @@ logger = logging.getLogger("machi.activitypub")
 LANGUAGES = ("ja", "ja-easy", "en")
 OBJECT_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 _WAITING = (DeliveryState.PENDING, DeliveryState.RETRYING)
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+HOST = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})+$")
 
 
 def actor_ensure() -> Actor:
@@ -349,3 +354,52 @@ def following_start(*, address: str) -> Following:
     if document.get("id") != actor_id or not isinstance(inbox, str):
         raise ValueError("the document is not that actor's (id or inbox missing)")
     return following_request(actor_id=actor_id, inbox=inbox)
+
+
+def _on_host(url: str, host: str) -> bool:
+    name = (urlsplit(url).hostname or "").lower()
+    return name == host or name.endswith("." + host)
+
+
+def server_block(*, host: str, reason: str = "") -> int:
+    """Block a remote server (and its subdomains): its followers and followings go,
+    what is waiting for its inboxes is not sent, what it sent us goes, and its inbox
+    requests are refused from now on. Returns how many followers were removed.
+
+    Raises ``ValueError`` for what is not a host name (``spam.example``)."""
+    host = host.strip().lower().rstrip(".")
+    if not HOST.match(host):
+        raise ValueError("host: a domain name such as spam.example (no scheme, no path)")
+    with transaction.atomic(using=current_tenant_alias()):
+        BlockedServer.objects.update_or_create(
+            host=host, defaults={"reason": reason.strip()[:300], "blocked_at": timezone.now()}
+        )
+        near = Q(inbox__icontains=host)  # narrowed in Python: the host must match exactly
+        followers = [
+            f.pk
+            for f in Follower.objects.filter(near | Q(actor_id__icontains=host))
+            if _on_host(f.actor_id, host) or _on_host(f.inbox, host)
+        ]
+        Follower.objects.filter(pk__in=followers).delete()
+        Following.objects.filter(
+            pk__in=[f.pk for f in Following.objects.all() if _on_host(f.actor_id, host)]
+        ).delete()
+        ReceivedNote.objects.filter(
+            pk__in=[
+                n.pk
+                for n in ReceivedNote.objects.filter(actor_id__icontains=host)
+                if _on_host(n.actor_id, host)
+            ]
+        ).delete()
+        waiting = Delivery.objects.filter(near, state__in=_WAITING)
+        Delivery.objects.filter(
+            pk__in=[d.pk for d in waiting.only("pk", "inbox") if _on_host(d.inbox, host)]
+        ).update(state=DeliveryState.FAILED, last_error="server blocked", leased_until=None)
+    logger.info("ActivityPub server %s blocked: %s follower(s) removed", host, len(followers))
+    return len(followers)
+
+
+def server_unblock(*, host: str) -> bool:
+    """Lift a block (the followers it removed must follow again)."""
+    deleted, _ = BlockedServer.objects.filter(host=host.strip().lower().rstrip(".")).delete()
+    return bool(deleted)

@@ -1,4 +1,5 @@
-"""``machi activitypub --tenant <code> status|follow <address>|deliver``."""
+"""``machi activitypub --tenant <code> status|follow <address>|deliver|block <host>|unblock
+<host>``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ class Command(TenantCommand):
         follow = sub.add_parser("follow", help="follow acct:user@host or an actor URL")
         follow.add_argument("address")
         sub.add_parser("deliver", help="send the deliveries that are due, now")
+        block = sub.add_parser("block", help="refuse a remote server (and its subdomains)")
+        block.add_argument("host")
+        block.add_argument("--reason", default="")
+        unblock = sub.add_parser("unblock", help="lift the block of a remote server")
+        unblock.add_argument("host")
 
     def handle(self, *args: Any, **options: Any) -> None:
         from django.db.models import Count
@@ -26,8 +32,13 @@ class Command(TenantCommand):
         from machi.activitypub import documents
         from machi.activitypub.delivery import deliveries_send_due
         from machi.activitypub.models import Delivery, Following
-        from machi.activitypub.selectors import follower_count
-        from machi.activitypub.services import actor_ensure, following_start
+        from machi.activitypub.selectors import blocked_servers, follower_count
+        from machi.activitypub.services import (
+            actor_ensure,
+            following_start,
+            server_block,
+            server_unblock,
+        )
         from machi.tenancy.context import current_lg_code
 
         lg_code = current_lg_code()
@@ -38,6 +49,18 @@ class Command(TenantCommand):
             except ValueError as error:
                 raise CommandError(str(error)) from error
             self.stdout.write(f"Follow queued: {following.actor_id}")
+        elif action == "block":
+            try:
+                removed = server_block(host=options["host"], reason=options["reason"])
+            except ValueError as error:
+                raise CommandError(str(error)) from error
+            self.stdout.write(
+                f"blocked: {options['host'].strip().lower()} ({removed} follower(s) removed)"
+            )
+        elif action == "unblock":
+            if not server_unblock(host=options["host"]):
+                raise CommandError(f"{options['host']} is not blocked")
+            self.stdout.write(f"unblocked: {options['host'].strip().lower()}")
         elif action == "deliver":
             counts = deliveries_send_due()
             self.stdout.write(" ".join(f"{state}={n}" for state, n in counts.items()))
@@ -50,6 +73,8 @@ class Command(TenantCommand):
             for following in Following.objects.order_by("actor_id"):
                 state = "accepted" if following.accepted_at else "requested"
                 self.stdout.write(f"following: {following.actor_id} ({state})")
+            for server in blocked_servers():
+                self.stdout.write(f"blocked: {server.host} {server.reason}".rstrip())
             states = Delivery.objects.values_list("state").annotate(n=Count("pk"))
             self.stdout.write(
                 "deliveries: " + (" ".join(f"{s}={n}" for s, n in sorted(states)) or "none")
