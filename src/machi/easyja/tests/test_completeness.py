@@ -68,6 +68,7 @@ TEMPLATE_CALL = re.compile(
     r"\b(n?p?gettext)\(((?:u?'(?:[^'\\]|\\.)*'\s*,?\s*)+)"  # the literal arguments
 )
 LITERAL = re.compile(r"u?'(?:[^'\\]|\\.)*'")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 
 Message = tuple[str, str]  # (msgctxt or "", msgid)
 
@@ -101,6 +102,10 @@ def _python_messages(text: str, staff_only: frozenset[str]) -> set[Message]:
             if strings:
                 found.add((context, strings[0]))
     return found
+
+
+def _placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
 
 
 def resident_messages() -> dict[Message, set[str]]:
@@ -146,8 +151,11 @@ def test_every_resident_message_has_easy_japanese():
         translated = entry is not None and (
             entry.msgstr.strip() or any(v.strip() for v in entry.msgstr_plural.values())
         )
-        if not translated or (entry is not None and "fuzzy" in entry.flags):
+        if not translated or "fuzzy" in entry.flags:
             missing.append(f"{message[1]!r}  ({', '.join(sorted(files))})")
+        elif _placeholders(entry.msgstr or entry.msgstr_plural[0]) != _placeholders(entry.msgid):
+            # a msgstr naming other placeholders fails the page (KeyError) at render time
+            missing.append(f"{message[1]!r}: placeholders of {entry.msgstr!r} differ")
     assert not missing, (
         f"{len(missing)} resident messages without やさしい日本語 in {PO.relative_to(MACHI)}:\n"
         + "\n".join(missing)
