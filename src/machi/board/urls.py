@@ -21,6 +21,7 @@ urlpatterns = [
     path(PUBLIC + "account/", views.account, name="account"),
     path(STAFF, views.staff_queue, name="staff_queue"),
     path(STAFF + "settings/", views.staff_settings, name="staff_settings"),
+    path(STAFF + "categories/", views.staff_category_save, name="staff_category_save"),
     path(STAFF + "words/", views.staff_word_add, name="staff_word_add"),
     path(STAFF + "words/<int:pk>/delete/", views.staff_word_delete, name="staff_word_delete"),
     path(STAFF + "new/", views.staff_thread_new, name="staff_thread_new"),

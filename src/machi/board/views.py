@@ -378,7 +378,8 @@ def staff_queue(request: HttpRequest, lg_code: str) -> HttpResponse:
     return _render(
         request, "staff_queue.html",
         {"queue": queue, "log": selectors.moderation_log(limit=30),
-         "settings": services.settings_get(), "words": list(Word.objects.all())},
+         "settings": services.settings_get(), "words": list(Word.objects.all()),
+         "categories": selectors.categories()},
     )  # fmt: skip
 
 
@@ -396,6 +397,23 @@ def staff_settings(request: HttpRequest, lg_code: str) -> HttpResponse:
             posts_per_minute=number("posts_per_minute"), posts_per_hour=number("posts_per_hour"),
         )  # fmt: skip
         messages.success(request, _("設定を保存しました。"))
+    except BoardError as error:
+        messages.error(request, _error(error))
+    return redirect("board:staff_queue", lg_code=lg_code)
+
+
+@moderator
+@require_POST
+def staff_category_save(request: HttpRequest, lg_code: str) -> HttpResponse:
+    """Add a category, or rename the one whose code is given."""
+    try:
+        services.category_save(
+            actor=request.user, code=request.POST.get("code", "")[:MAX_FORM],
+            name=request.POST.get("name", "")[:MAX_FORM],
+            description=request.POST.get("description", "")[:MAX_FORM],
+            terminal=_terminal(request),
+        )  # fmt: skip
+        messages.success(request, _("分類を保存しました。"))
     except BoardError as error:
         messages.error(request, _error(error))
     return redirect("board:staff_queue", lg_code=lg_code)

@@ -278,3 +278,26 @@ def test_categories_need_a_moderator(make_staff, municipality_a, moderator):
             services.category_save(actor=clerk, code="x", name="x")
         row = services.category_save(actor=moderator, code="chiiki", name="まちの話題")
         assert row.name == "まちの話題" and Category.objects.filter(code="chiiki").count() == 1
+
+
+def test_moderators_add_and_rename_categories_on_their_page(
+    make_staff, municipality_a, moderator, moderator_b, signed_in, client
+):
+    staff = signed_in(moderator)
+    url = f"/{A}/board/staff/categories/"
+    response = staff.post(url, {"code": "shotengai", "name": "商店街", "description": "お店"})
+    assert response.status_code == 302
+    staff.post(url, {"code": "shotengai", "name": "商店街・市場", "description": "お店"})
+    assert "商店街・市場" in client.get(f"/{A}/board/c/shotengai/").content.decode()
+    assert "shotengai" in staff.get(f"/{A}/board/staff/").content.decode()
+    # Bad input, another role, another municipality: nothing changes.
+    staff.post(url, {"code": "Bad Code", "name": "x"})
+    clerk = make_staff(municipality_a, ("shimin", "counter_clerk"))
+    assert signed_in(clerk).post(url, {"code": "clerk", "name": "x"}).status_code == 403
+    assert signed_in(moderator_b).post(url, {"code": "other", "name": "x"}).status_code == 403
+    with tenant_context(A):
+        assert not Category.objects.filter(code__in=["clerk", "other"]).exists()
+        assert Category.objects.filter(code="bad-code").count() == 0
+        assert AuditEntry.objects.filter(action="board.category.changed").count() == 1
+    with tenant_context(B):
+        assert not Category.objects.filter(code="shotengai").exists()
