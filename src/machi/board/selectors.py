@@ -3,7 +3,7 @@ listed when its opening post is visible."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from machi.board.models import (
     Appeal,
@@ -38,11 +38,13 @@ def _visible_threads() -> QuerySet[Thread]:
 
 
 def threads(*, category: Category | None = None, limit: int = PAGE) -> list[Thread]:
-    """Pinned threads first, then by latest post."""
+    """Pinned threads first, then by latest post. NULLs last spelled out: PostgreSQL
+    sorts them first in a descending order (SQLite last)."""
     rows = _visible_threads()
     if category is not None:
         rows = rows.filter(category=category)
-    return list(rows.order_by("-pinned_at", "-last_post_at", "-pk")[:limit])
+    pinned = F("pinned_at").desc(nulls_last=True)
+    return list(rows.order_by(pinned, "-last_post_at", "-pk")[:limit])
 
 
 def thread_get(*, pk: int) -> Thread | None:
