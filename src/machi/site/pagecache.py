@@ -18,10 +18,11 @@ What is stored (all of it, or Django answers and nothing is kept):
   no-store), with no ``Set-Cookie``, a ``Vary`` of at most Accept-Language and
   Accept-Encoding, no CSP nonce, and a body within the size bound.
 
-The key holds scheme, host (and the forwarded scheme and host), path, query string, the
-language Django's LocaleMiddleware would choose (language cookie, else Accept-Language),
-and Accept-Encoding. A's page is never served for B: the path names the municipality,
-and an entry is stored only when the URL resolved to that municipality's view.
+The key holds scheme, host (and the forwarded scheme and host), path, query string, and
+the language Django's LocaleMiddleware would choose (language cookie, else
+Accept-Language); Accept-Encoding too if Django compresses (GZipMiddleware). A's page
+is never served for B: the path names the municipality, and an entry is stored only
+when the URL resolved to that municipality's view.
 
 Invalidation, across every worker process: one *stamp file* per municipality in
 ``MACHI_PAGE_CACHE_DIR``. :func:`site_changed` appends a byte to it when the transaction
@@ -195,6 +196,10 @@ class PageCache:
         self.max_age = max_age
         self.clock = clock
         self.language_cookie = settings.LANGUAGE_COOKIE_NAME
+        # Django sends the same bytes whatever the Accept-Encoding unless it compresses:
+        # only then is the header part of the key (else browsers' variants of it would
+        # each fill an entry with the same page).
+        self.by_encoding = "django.middleware.gzip.GZipMiddleware" in settings.MIDDLEWARE
         self.entries: OrderedDict[tuple, Entry] = OrderedDict()
         self.bytes = 0
         self.lock = threading.Lock()
@@ -231,7 +236,7 @@ class PageCache:
             environ.get("SERVER_NAME"), environ.get("SERVER_PORT"),
             environ.get("SCRIPT_NAME", ""), environ["PATH_INFO"], environ.get("QUERY_STRING", ""),
             get_language_from_request(_LanguageProbe(cookies, environ)),
-            environ.get("HTTP_ACCEPT_ENCODING", ""),
+            environ.get("HTTP_ACCEPT_ENCODING", "") if self.by_encoding else None,
         )  # fmt: skip
         stamp = stamp_read(self.directory, lg_code)
         now = self.clock()
@@ -305,7 +310,7 @@ class PageCache:
         for name, value in headers:
             lowered = name.lower()
             by_name[lowered] = f"{by_name[lowered]}, {value}" if lowered in by_name else value
-        if "set-cookie" in by_name:
+        if "set-cookie" in by_name or ("content-encoding" in by_name and not self.by_encoding):
             return None
         cache_control = _directives(by_name.get("cache-control", ""))
         if "public" not in cache_control or {"private", "no-cache", "no-store"} & set(

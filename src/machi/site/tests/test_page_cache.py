@@ -392,3 +392,25 @@ def test_settings_turn_it_on_off_and_size_it(settings, django_app):
     settings.MACHI_PAGE_CACHE_MAX_AGE = 0
     with pytest.raises(ImproperlyConfigured, match="MACHI_PAGE_CACHE"):
         pagecache.page_cache_from_settings(django_app)
+
+
+def test_accept_encoding_splits_entries_only_when_django_compresses(
+    municipality_a, make_cache, settings
+):
+    plain = make_cache()
+    call(plain, f"/{A}/", HTTP_ACCEPT_ENCODING="gzip, br")
+    call(plain, f"/{A}/", HTTP_ACCEPT_ENCODING="identity")
+    assert plain.stats["hit"] == 1
+    settings.MIDDLEWARE = ["django.middleware.gzip.GZipMiddleware", *settings.MIDDLEWARE]
+    compressing = make_cache(WSGIHandler())
+    _, gzipped, _ = call(compressing, f"/{A}/", HTTP_ACCEPT_ENCODING="gzip")
+    _, identity, _ = call(compressing, f"/{A}/", HTTP_ACCEPT_ENCODING="identity")
+    assert gzipped["content-encoding"] == "gzip" and "content-encoding" not in identity
+    assert compressing.stats["stored"] == 2 and compressing.stats["hit"] == 0
+    assert call(compressing, f"/{A}/", HTTP_ACCEPT_ENCODING="gzip")[1] == {**gzipped, "age": "0"}
+
+
+def test_a_compressed_answer_is_not_stored_without_the_encoding_in_the_key(make_cache):
+    cache = make_cache(_answering(**{"Content-Encoding": "gzip"}))
+    call(cache, f"/{A}/")
+    assert cache.stats["stored"] == 0
