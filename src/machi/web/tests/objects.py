@@ -161,6 +161,7 @@ class World:
         "site_page", "site_news", "site_image", "site_file",
         "board",
         "activitypub_note",
+        "announce_published", "announce_draft",
     )  # fmt: skip
 
     @staticmethod
@@ -644,6 +645,19 @@ class World:
     site_image = functools.cached_property(lambda self: self._site("site_image"))
     site_file = functools.cached_property(lambda self: self._site("site_file"))
 
+    # announce (machi.announce.tests.isolation)
+    def _announce(self, name: str) -> Any:
+        from machi.announce.tests import isolation
+
+        make = getattr(isolation, name)
+        with tenant_context(self.lg_code):
+            return self._bumped(lambda: make(self.staff), lambda m: isolation.clash(self.avoid, m))
+
+    announce_published = functools.cached_property(lambda s: s._announce("announce_published"))
+    announce_draft = functools.cached_property(lambda s: s._announce("announce_draft"))
+    announce_secret = functools.cached_property(lambda s: s._announce("confirm_secret"))
+    announce_token = functools.cached_property(lambda s: s._announce("unsubscribe_token"))
+
     # --- board (machi.board.tests.isolation) --------------------------------------------------
 
     @functools.cached_property
@@ -868,6 +882,37 @@ ID_ROUTES: dict[str, IdRoute] = {
     ),
     "<lg:lg_code>/site/staff/versions/<int:pk>/<slug:action>/": IdRoute(
         lambda w: {"pk": w.site_page.newer_version.pk, "action": "submit"},
+        method="post",
+        ok=(302,),
+    ),
+    # announce: the public announcement, its CAP alert, the subscriber's links, then the
+    # staff's pages
+    "<lg:lg_code>/announcements/<int:pk>/": IdRoute(
+        lambda w: {"pk": w.announce_published.pk}, page=False
+    ),
+    "<lg:lg_code>/announcements/<int:pk>/cap.xml": IdRoute(
+        lambda w: {"pk": w.announce_published.pk}, content_type="application/cap+xml", page=False
+    ),
+    "<lg:lg_code>/announcements/subscribe/confirm/<str:secret>/": IdRoute(
+        lambda w: {"secret": w.announce_secret}, page=False
+    ),
+    "<lg:lg_code>/announcements/unsubscribe/<str:token>/": IdRoute(
+        lambda w: {"token": w.announce_token}, page=False
+    ),
+    "<lg:lg_code>/announcements/staff/<int:pk>/": IdRoute(
+        lambda w: {"pk": w.announce_published.pk}
+    ),
+    "<lg:lg_code>/announcements/staff/<int:pk>/edit/": IdRoute(
+        lambda w: {"pk": w.announce_draft.pk}
+    ),
+    "<lg:lg_code>/announcements/staff/<int:pk>/<slug:action>/": IdRoute(
+        lambda w: {"pk": w.announce_published.pk, "action": "withdraw"}, method="post", ok=(302,)
+    ),
+    "<lg:lg_code>/announcements/staff/<int:pk>/deliveries/<int:delivery_pk>/retry/": IdRoute(
+        lambda w: {
+            "pk": w.announce_published.pk,
+            "delivery_pk": w.announce_published.failed_delivery,
+        },
         method="post",
         ok=(302,),
     ),

@@ -128,14 +128,6 @@ def test_platform_page_is_for_operators_only(staff_a, signed_in, make_staff):
 # route that goes, must leave it (test below), and no other route may join it.
 ISOLATION_PENDING = frozenset(
     {
-        "<lg:lg_code>/announcements/<int:pk>/",
-        "<lg:lg_code>/announcements/<int:pk>/cap.xml",
-        "<lg:lg_code>/announcements/staff/<int:pk>/",
-        "<lg:lg_code>/announcements/staff/<int:pk>/<slug:action>/",
-        "<lg:lg_code>/announcements/staff/<int:pk>/deliveries/<int:delivery_pk>/retry/",
-        "<lg:lg_code>/announcements/staff/<int:pk>/edit/",
-        "<lg:lg_code>/announcements/subscribe/confirm/<str:secret>/",
-        "<lg:lg_code>/announcements/unsubscribe/<str:token>/",
     }
 )
 
