@@ -120,7 +120,8 @@ def intake_done(request: HttpRequest, lg_code: str, code: str) -> HttpResponse:
                  "tasks": []}
             )  # fmt: skip
         groups[-1]["tasks"].append(
-            {"task": task, "person": names.get(task.person_atena, "世帯"),
+            {"task": task, "person": names.get(task.person_atena, _("世帯")),
+             "named": task.person_atena in names,
              "filer": filer_text(task.procedure_code, task.filer_label,
                                  names.get(task.filer_atena, ""))}
         )  # fmt: skip
