@@ -40,6 +40,10 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("ウェブサイト"), "url": reverse("site:staff_tree", args=[lg_code])}
         )
+    if user.has_role(Role.WEB_AUTHOR, Role.WEB_APPROVER):
+        items.append(
+            {"label": _("お知らせ配信"), "url": reverse("announce:staff_list", args=[lg_code])}
+        )
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
         items.append(
             {

@@ -217,3 +217,24 @@ def test_subscriptions_are_rate_limited_per_address(client, municipality_a, smtp
     with tenant_context(A):
         assert Subscriber.objects.count() == 5
     cache.clear()
+
+
+def test_the_menu_leads_authors_and_approvers_to_the_announcements(
+    signed_in, author, approver, make_staff, municipality_a
+):
+    link = f'href="{STAFF}"'
+    for member in (author, approver):
+        assert link in signed_in(member).get(f"/{A}/home/").content.decode()
+    clerk = make_staff(municipality_a, ("shimin", "counter_clerk"), username="clerk")
+    assert link not in signed_in(clerk).get(f"/{A}/home/").content.decode()
+
+
+def test_unknown_links_answer_404_and_one_click_always_succeeds(client, municipality_a):
+    confirm = client.get(f"/{A}/announcements/subscribe/confirm/nosuchsecret/")
+    assert confirm.status_code == 404
+    assert "確認のリンクが無効" in confirm.content.decode()
+    assert "<form" not in confirm.content.decode().split("<main", 1)[-1]
+    stop = f"/{A}/announcements/unsubscribe/nosuchtoken/"
+    assert client.get(stop).status_code == 404
+    # A mail client may repeat the one-click POST after the address is gone: still 200.
+    assert client.post(stop, {"List-Unsubscribe": "One-Click"}).status_code == 200
