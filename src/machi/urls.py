@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("machi.announce.urls")),
     path("", include("machi.easyja.urls")),
     path("", include("machi.site.urls")),
+    path("", include("machi.opendata.urls")),
     path("", include("machi.web.urls")),
 ]
 

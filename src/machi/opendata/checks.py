@@ -21,9 +21,18 @@ from machi.opendata.models import MEDIA_TYPES, Format
 
 MAX_BYTES = 20 * 1024 * 1024
 GEOJSON_TYPES = frozenset(
-    {"FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString",
-     "Polygon", "MultiPolygon", "GeometryCollection"}
-)  # fmt: skip
+    {
+        "FeatureCollection",
+        "Feature",
+        "Point",
+        "MultiPoint",
+        "LineString",
+        "MultiLineString",
+        "Polygon",
+        "MultiPolygon",
+        "GeometryCollection",
+    }
+)
 
 
 class FileRefused(ValueError):

@@ -53,6 +53,8 @@ __all__ = [
 EDIT_ROLES = (Role.WEB_AUTHOR, Role.WEB_APPROVER, Role.MUNICIPALITY_ADMIN)
 PUBLISH_ROLES = (Role.WEB_APPROVER, Role.MUNICIPALITY_ADMIN)
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
+# Path segments of the catalogue's own pages (/<lg>/opendata/staff/…).
+RESERVED_NAMES = frozenset({"staff"})
 TAG_MAX = 100
 TITLE_MAX = 200
 NOTES_MAX = 20_000
@@ -89,10 +91,14 @@ def _audit(
     action: str, dataset: Dataset, actor: Any | None, terminal: Terminal | None, **detail: Any
 ) -> None:
     audit_append(
-        action=f"opendata.dataset.{action}", actor=actor, object_type="opendata_dataset",
-        object_id=dataset.name, function="opendata", terminal=terminal,
+        action=f"opendata.dataset.{action}",
+        actor=actor,
+        object_type="opendata_dataset",
+        object_id=dataset.name,
+        function="opendata",
+        terminal=terminal,
         detail={"state": dataset.state, **detail},
-    )  # fmt: skip
+    )
 
 
 def _public_changed(now: datetime.datetime) -> None:
@@ -126,7 +132,7 @@ def organization_default(*, now: datetime.datetime | None = None) -> Organizatio
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
-    if not NAME_RE.match(name):
+    if not NAME_RE.match(name) or name in RESERVED_NAMES:
         raise OpendataError(
             {"name": _("識別名は半角英小文字・数字・ハイフン・下線の2〜100文字です。")}
         )
@@ -147,9 +153,15 @@ def _clean_tags(tags: list[str]) -> list[str]:
 
 
 def _fields(
-    *, title: str, notes: str, frequency: str, licence: str, department: str,
-    contact_name: str, contact_email: str,
-) -> dict[str, str]:  # fmt: skip
+    *,
+    title: str,
+    notes: str,
+    frequency: str,
+    licence: str,
+    department: str,
+    contact_name: str,
+    contact_email: str,
+) -> dict[str, str]:
     title = (title or "").strip()
     errors: dict[str, str] = {}
     if not title or len(title) > TITLE_MAX:
@@ -170,10 +182,14 @@ def _fields(
     if errors:
         raise OpendataError(errors)
     return {
-        "title": title, "notes": (notes or "").strip(), "frequency": frequency,
-        "licence": licence, "department": (department or "").strip()[:100],
-        "contact_name": (contact_name or "").strip()[:200], "contact_email": contact_email or "",
-    }  # fmt: skip
+        "title": title,
+        "notes": (notes or "").strip(),
+        "frequency": frequency,
+        "licence": licence,
+        "department": (department or "").strip()[:100],
+        "contact_name": (contact_name or "").strip()[:200],
+        "contact_email": contact_email or "",
+    }
 
 
 def _set_tags(dataset: Dataset, tags: list[str]) -> None:
@@ -186,26 +202,43 @@ def _set_tags(dataset: Dataset, tags: list[str]) -> None:
 
 @_tenant_atomic
 def dataset_create(
-    *, actor: Any, name: str, title: str, notes: str = "", tags: list[str] | None = None,
-    frequency: str = Frequency.IRREGULAR, licence: str = Licence.CC_BY_4, department: str = "",
-    contact_name: str = "", contact_email: str = "", terminal: Terminal | None = None,
+    *,
+    actor: Any,
+    name: str,
+    title: str,
+    notes: str = "",
+    tags: list[str] | None = None,
+    frequency: str = Frequency.IRREGULAR,
+    licence: str = Licence.CC_BY_4,
+    department: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    terminal: Terminal | None = None,
     now: datetime.datetime | None = None,
-) -> Dataset:  # fmt: skip
+) -> Dataset:
     """A new dataset, as a draft (the public sees it once it is published)."""
     _require(actor, EDIT_ROLES)
     now = now or _now()
     name = _clean_name(name)
     values = _fields(
-        title=title, notes=notes, frequency=frequency, licence=licence, department=department,
-        contact_name=contact_name, contact_email=contact_email,
-    )  # fmt: skip
+        title=title,
+        notes=notes,
+        frequency=frequency,
+        licence=licence,
+        department=department,
+        contact_name=contact_name,
+        contact_email=contact_email,
+    )
     clean_tags = _clean_tags(tags or [])
     if Dataset.objects.filter(name=name).exists():
         raise OpendataError({"name": _("この識別名のデータセットはすでにあります。")})
     dataset = Dataset.objects.create(
-        name=name, organization=organization_default(now=now), created_at=now,
-        modified_at=now, **values,
-    )  # fmt: skip
+        name=name,
+        organization=organization_default(now=now),
+        created_at=now,
+        modified_at=now,
+        **values,
+    )
     _set_tags(dataset, clean_tags)
     _audit("created", dataset, actor, terminal)
     return dataset
@@ -217,16 +250,31 @@ def _locked(dataset: Dataset) -> Dataset:
 
 @_tenant_atomic
 def dataset_update(
-    *, actor: Any, dataset: Dataset, title: str, notes: str, tags: list[str], frequency: str,
-    licence: str, department: str = "", contact_name: str = "", contact_email: str = "",
-    terminal: Terminal | None = None, now: datetime.datetime | None = None,
-) -> Dataset:  # fmt: skip
+    *,
+    actor: Any,
+    dataset: Dataset,
+    title: str,
+    notes: str,
+    tags: list[str],
+    frequency: str,
+    licence: str,
+    department: str = "",
+    contact_name: str = "",
+    contact_email: str = "",
+    terminal: Terminal | None = None,
+    now: datetime.datetime | None = None,
+) -> Dataset:
     _require(actor, EDIT_ROLES)
     now = now or _now()
     values = _fields(
-        title=title, notes=notes, frequency=frequency, licence=licence, department=department,
-        contact_name=contact_name, contact_email=contact_email,
-    )  # fmt: skip
+        title=title,
+        notes=notes,
+        frequency=frequency,
+        licence=licence,
+        department=department,
+        contact_name=contact_name,
+        contact_email=contact_email,
+    )
     clean_tags = _clean_tags(tags)
     dataset = _locked(dataset)
     if dataset.is_mirror:
@@ -244,9 +292,13 @@ def dataset_update(
 
 @_tenant_atomic
 def dataset_state_set(
-    *, actor: Any, dataset: Dataset, publish: bool, terminal: Terminal | None = None,
+    *,
+    actor: Any,
+    dataset: Dataset,
+    publish: bool,
+    terminal: Terminal | None = None,
     now: datetime.datetime | None = None,
-) -> Dataset:  # fmt: skip
+) -> Dataset:
     """Publish (the public catalogue, the CKAN API and DCAT show it) or unpublish."""
     _require(actor, PUBLISH_ROLES)
     now = now or _now()
@@ -283,10 +335,16 @@ def _version_add(
     if latest is not None and latest.sha256 == digest:
         return None
     version = ResourceVersion.objects.create(
-        resource=resource, number=(latest.number + 1) if latest else 1, content=content,
-        media_type=checked.media_type, size=len(content), sha256=digest,
-        encoding=checked.encoding, rows=checked.rows, created_at=now,
-    )  # fmt: skip
+        resource=resource,
+        number=(latest.number + 1) if latest else 1,
+        content=content,
+        media_type=checked.media_type,
+        size=len(content),
+        sha256=digest,
+        encoding=checked.encoding,
+        rows=checked.rows,
+        created_at=now,
+    )
     resource.modified_at = now
     resource.save(update_fields=["modified_at"])
     return version
@@ -301,9 +359,13 @@ def _resource_for(dataset: Dataset, *, name: str, format: str, now: datetime.dat
     resource = dataset.resources.filter(name=name).first()
     if resource is None:
         return Resource.objects.create(
-            dataset=dataset, name=name, format=format, created_at=now, modified_at=now,
+            dataset=dataset,
+            name=name,
+            format=format,
+            created_at=now,
+            modified_at=now,
             position=dataset.resources.count(),
-        )  # fmt: skip
+        )
     if resource.format != format:
         raise OpendataError({"format": _("同じ名前のリソースが別の形式であります。")})
     return resource
@@ -311,10 +373,16 @@ def _resource_for(dataset: Dataset, *, name: str, format: str, now: datetime.dat
 
 @_tenant_atomic
 def resource_upload(
-    *, actor: Any, dataset: Dataset, name: str, format: str, content: bytes,
-    description: str = "", terminal: Terminal | None = None,
+    *,
+    actor: Any,
+    dataset: Dataset,
+    name: str,
+    format: str,
+    content: bytes,
+    description: str = "",
+    terminal: Terminal | None = None,
     now: datetime.datetime | None = None,
-) -> ResourceVersion | None:  # fmt: skip
+) -> ResourceVersion | None:
     """A file for the dataset's resource ``name``: a new version under its stable URL
     (None when identical to the latest version). A refused file changes nothing."""
     _require(actor, EDIT_ROLES)
@@ -330,8 +398,15 @@ def resource_upload(
     if version is not None:
         dataset.modified_at = now
         dataset.save(update_fields=["modified_at"])
-        _audit("resource_uploaded", dataset, actor, terminal, resource=str(resource.uuid),
-               version=version.number, sha256=version.sha256)  # fmt: skip
+        _audit(
+            "resource_uploaded",
+            dataset,
+            actor,
+            terminal,
+            resource=str(resource.uuid),
+            version=version.number,
+            sha256=version.sha256,
+        )
         if dataset.is_published:
             _public_changed(now)
     return version
@@ -339,18 +414,29 @@ def resource_upload(
 
 @_tenant_atomic
 def dataset_publish(
-    *, slug: str, title: str, notes: str, tags: list[str], frequency: str,
-    resources: list[ResourceIn], now: datetime.datetime | None = None,
-) -> Dataset:  # fmt: skip
+    *,
+    slug: str,
+    title: str,
+    notes: str,
+    tags: list[str],
+    frequency: str,
+    resources: list[ResourceIn],
+    now: datetime.datetime | None = None,
+) -> Dataset:
     """Publish a dataset that machi generates (自治体標準オープンデータセット): created on
     the first call, its texts and tags brought up to date, each resource a new version
     under its stable URL. Calling again with the same content changes nothing."""
     now = now or _now()
     name = _clean_name(slug)
     values = _fields(
-        title=title, notes=notes, frequency=frequency, licence=Licence.CC_BY_4,
-        department="", contact_name="", contact_email="",
-    )  # fmt: skip
+        title=title,
+        notes=notes,
+        frequency=frequency,
+        licence=Licence.CC_BY_4,
+        department="",
+        contact_name="",
+        contact_email="",
+    )
     clean_tags = _clean_tags(tags)
     if not resources:
         raise OpendataError(_("リソースが1つもないデータセットは公開できません。"))
@@ -358,10 +444,14 @@ def dataset_publish(
     created = dataset is None
     if created:
         dataset = Dataset.objects.create(
-            name=name, organization=organization_default(now=now), created_at=now,
-            modified_at=now, title=values["title"], notes=values["notes"],
+            name=name,
+            organization=organization_default(now=now),
+            created_at=now,
+            modified_at=now,
+            title=values["title"],
+            notes=values["notes"],
             frequency=values["frequency"],
-        )  # fmt: skip
+        )
     elif dataset.is_mirror:
         raise OpendataError({"name": _("この識別名は取り込んだデータセットが使っています。")})
     changed = (
