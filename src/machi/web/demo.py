@@ -12,12 +12,14 @@ import time
 from dataclasses import dataclass
 from functools import reduce
 
+from django.contrib.auth.hashers import make_password
 from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
+from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
 from machi.registry.migration import HEADER, registry_import
@@ -111,10 +113,12 @@ def _login(staff: Staff, municipality: str, roles: str) -> DemoLogin:
 def demo_seed() -> list[DemoLogin]:
     """Create the demo municipalities and staff when missing; return every demo login."""
     logins: list[DemoLogin] = []
+    demo_hash = make_password(DEMO_PASSWORD)  # one hash for every demo login
     operator = Staff.objects.filter(username="operator").first() or staff_create(
         username="operator",
         display_name="基盤 運用",
         password=DEMO_PASSWORD,
+        password_hash=demo_hash,
         is_platform_operator=True,
     )
     logins.append(_login(operator, "—", "基盤運用者"))
@@ -128,6 +132,7 @@ def demo_seed() -> list[DemoLogin]:
                 username=username,
                 display_name=display_name,
                 password=DEMO_PASSWORD,
+                password_hash=demo_hash,
                 municipality=municipality,
                 memberships=memberships,
                 reveal_my_number_departments=reveal,
@@ -142,6 +147,7 @@ def demo_seed() -> list[DemoLogin]:
         demo_events_seed(lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
+        demo_announcements_seed(lg_code)
     return logins
 
 

@@ -75,3 +75,26 @@ def test_unknown_department_or_role_refused(municipality_a):
             municipality=municipality_a,
             memberships=[("shimin", "boss")],
         )
+
+
+def test_members_made_with_one_precomputed_hash_sign_in_with_its_password(municipality_a):
+    from django.contrib.auth.hashers import make_password
+
+    shared = make_password("one-demo-passphrase")
+    members = []
+    for i in range(2):
+        member = staff_create(
+            username=f"demo{i}", display_name="デモ", password="one-demo-passphrase",
+            password_hash=shared, municipality=municipality_a,
+            memberships=[("shimin", "counter_clerk")],
+        )  # fmt: skip
+        members.append(member)
+    for member in members:
+        member.refresh_from_db()
+        assert member.check_password("one-demo-passphrase")
+        assert not member.check_password("another-passphrase")
+    with pytest.raises(ValidationError):  # the password is still validated
+        staff_create(
+            username="weak", display_name="デモ", password="123", password_hash=shared,
+            municipality=municipality_a, memberships=[("shimin", "counter_clerk")],
+        )  # fmt: skip
