@@ -202,6 +202,8 @@ def _mail(delivery: ChannelDelivery) -> None:
     subscribers = Subscriber.objects.filter(
         Q(confirmed_at__isnull=False), categories__contains=f",{a.category},"
     ).order_by("pk")
+    if not subscribers.filter(pk__gt=delivery.cursor).exists():
+        return  # nobody (left) to write to: no connection to the mail server at all
     connection = get_connection(fail_silently=False)
     connection.open()
     list_id = f"<announce.{lg_code}.{host()}>"
