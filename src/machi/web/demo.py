@@ -20,7 +20,6 @@ from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
 from machi.announce.demo import demo_announcements_seed
-from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
 from machi.registry.migration import HEADER, registry_import
@@ -148,7 +147,6 @@ def demo_seed() -> list[DemoLogin]:
         demo_events_seed(lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
-        demo_announcements_seed(lg_code)
         demo_announcements_seed(lg_code)
     return logins
 
