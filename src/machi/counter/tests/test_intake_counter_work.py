@@ -192,7 +192,7 @@ def test_the_summary_counts_what_the_screen_shows(clerk, signed_in):
     shown = int(re.search(r"<strong>(\d+) 件</strong>", preview)[1])
     response = client.post(f"{BASE}confirm/", **HTMX)
     done = client.get(response["HX-Redirect"]).content.decode()
-    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>([^<]+)<', done)
+    rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td[^>]*>([^<]+)<', done)
     code = response["HX-Redirect"].rstrip("/").rsplit("/", 1)[-1]
     with tenant_context(A):
         visit = Visit.objects.get(public_code=code)
