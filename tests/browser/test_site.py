@@ -268,3 +268,103 @@ def test_easy_japanese_has_readings_and_english_says_it_shows_japanese(page: Pag
     expect(page.locator("h1")).to_have_text("Getting a copy of your residence certificate")
     expect(page.locator(".language-fallback")).to_have_count(0)
     page.goto(f"{B}/?lang=ja")
+
+
+# --- typed markup never runs (the OWASP filter-evasion cases) --------------------------
+
+XSS_SEED = """
+from machi.accounts.models import Staff
+from machi.announce.delivery import deliveries_run
+from machi.announce.services import announcement_create, announcement_publish
+from machi.site import services
+from machi.site.models import Version
+from machi.tenancy.context import tenant_context
+from machi.testing.xss import XSS_CASES
+
+author = Staff.objects.get(username="chiyoda-koho")
+approver = Staff.objects.get(username="chiyoda-koho-lead")
+with tenant_context("131016"):
+    # a page whose body holds every case, written by the author, approved by the approver
+    page = services.page_create(actor=author, parent=None, slug="xss-e2e",
+        title={"ja": "入力の確認"}, body={"ja": "\\n\\n".join(XSS_CASES)})
+    version = Version.objects.filter(page=page).get()
+    services.version_approve(actor=approver,
+                             version=services.version_submit(actor=author, version=version))
+    # one announcement per case, the case in its title (the website's news gets them)
+    for case in XSS_CASES:
+        a = announcement_create(actor=author, title={"ja": "お知らせ" + case},
+                                body={"ja": "本文"}, category="kurashi")
+        a = announcement_publish(announcement=a, actor=approver)
+        deliveries_run(announcement_id=a.pk)
+    print(a.pk)
+"""
+
+# The parsed page, not its source text: what in <main> could run script. (Escaped
+# text such as "&lt;img onerror=…&gt;" is text to the browser and is not found.)
+ACTIVE_JS = """() => {
+    const found = [];
+    const main = document.querySelector('main');
+    const urlAttrs = ['href', 'src', 'action', 'formaction', 'data', 'xlink:href', 'srcdoc'];
+    for (const el of main.querySelectorAll('*')) {
+        const tag = el.tagName.toLowerCase();
+        if (['script', 'iframe', 'object', 'embed', 'meta', 'base', 'style', 'frame', 'svg',
+             'math', 'link'].includes(tag)) {
+            found.push('<' + tag + '>');
+        }
+        for (const attr of el.attributes) {
+            const name = attr.name.toLowerCase();
+            const value = attr.value.replace(/[\\u0000-\\u0020]/g, '').toLowerCase();
+            if (name.startsWith('on')) found.push(tag + '[' + name + ']');
+            if (name === 'style' && /url\\(|expression/.test(value)) found.push(tag + '[style]');
+            if (urlAttrs.includes(name) && /^(javascript|vbscript|data):/.test(value)) {
+                found.push(tag + '[' + name + '=' + attr.value.slice(0, 30) + ']');
+            }
+        }
+    }
+    return found;
+}"""
+
+
+def test_typed_markup_never_runs(page: Page, machi_server):
+    """The cases typed by the web author as a page body and as announcement titles,
+    approved and published, then opened by a resident in Chromium: the hook the cases
+    call is never called, and <main> holds no element, handler or URL that could run
+    script; the announcement titles show the typed text as text."""
+    from machi.testing.xss import XSS_CASES, XSS_HOOK
+
+    last = int(machi_server.machi("shell", "-c", XSS_SEED).strip().splitlines()[-1])
+    page.add_init_script(XSS_HOOK)
+    views = {
+        "page body": f"{B}/pages/xss-e2e/",
+        "news list": f"{B}/news/",
+        "announcements": f"{B}/announcements/",
+        "announcement": f"{B}/announcements/{last}/",
+    }
+    problems = []
+    for name, path in views.items():
+        page.goto(path)
+        page.wait_for_load_state("load")
+        # what a visitor does: point at and focus everything in the main part
+        for target in page.locator("main a, main img, main details, main input").all():
+            if target.is_visible():
+                target.hover()
+                target.focus()
+        if hits := page.evaluate("window.__xssHits"):
+            problems.append(f"{name}: cases ran: {hits}")
+        if active := page.evaluate(ACTIVE_JS):
+            problems.append(f"{name}: active markup: {active}")
+        if name == "announcements":
+            # as text; the page's white-space: normal shows a run of spaces as one
+            text = " ".join(page.locator("main").inner_text().split())
+            typed = {case: " ".join(f"お知らせ{case}".split()) for case in XSS_CASES}
+            if unseen := [case for case, title in typed.items() if title not in text]:
+                problems.append(f"{name}: titles not shown as typed: {unseen}")
+    # the news item the announcement became
+    page.goto(f"{B}/news/")
+    page.locator(".news-list a").first.click()
+    expect(page.locator("h1")).to_contain_text(f"お知らせ{XSS_CASES[-1]}")
+    if hits := page.evaluate("window.__xssHits"):
+        problems.append(f"news item: cases ran: {hits}")
+    if active := page.evaluate(ACTIVE_JS):
+        problems.append(f"news item: active markup: {active}")
+    assert not problems, "\n".join(problems)
