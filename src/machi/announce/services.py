@@ -21,6 +21,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from machi.accounts.roles import Role
 from machi.announce.models import (
@@ -86,27 +87,35 @@ def may_publish(actor: Any) -> bool:
 def _clean_text(value: Any, label: str, limit: int, field: str) -> str:
     value = str(value or "").replace("\r\n", "\n").strip()
     if len(value) > limit:
-        raise AnnouncementError(f"{label}は{limit}文字以内で入力してください。", field)
+        raise AnnouncementError(
+            _("%(label)sは%(limit)s文字以内で入力してください。")
+            % {"label": label, "limit": limit},
+            field,
+        )
     if "\x00" in value:
-        raise AnnouncementError(f"{label}に使えない文字が含まれています。", field)
+        raise AnnouncementError(
+            _("%(label)sに使えない文字が含まれています。") % {"label": label}, field
+        )
     return value
 
 
 def _clean_texts(title: dict[str, str], body: dict[str, str]) -> tuple[dict, dict]:
     unknown = (set(title) | set(body)) - set(LANGUAGES)
     if unknown:
-        raise AnnouncementError(f"対応していない言語です: {', '.join(sorted(unknown))}", "title")
+        raise AnnouncementError(
+            _("対応していない言語です: %(codes)s") % {"codes": ", ".join(sorted(unknown))}, "title"
+        )
     titles, bodies = {}, {}
     for code in LANGUAGES:
-        t = _clean_text(title.get(code), "件名", MAX_TITLE, f"title_{code}")
-        b = _clean_text(body.get(code), "本文", MAX_BODY, f"body_{code}")
+        t = _clean_text(title.get(code), _("件名"), MAX_TITLE, f"title_{code}")
+        b = _clean_text(body.get(code), _("本文"), MAX_BODY, f"body_{code}")
         if code == "ja" and not t:
-            raise AnnouncementError("日本語の件名を入力してください。", "title_ja")
+            raise AnnouncementError(_("日本語の件名を入力してください。"), "title_ja")
         if code == "ja" and not b:
-            raise AnnouncementError("日本語の本文を入力してください。", "body_ja")
+            raise AnnouncementError(_("日本語の本文を入力してください。"), "body_ja")
         if bool(t) != bool(b):
             raise AnnouncementError(
-                "件名と本文は両方入力するか、両方空にしてください。", f"title_{code}"
+                _("件名と本文は両方入力するか、両方空にしてください。"), f"title_{code}"
             )
         if t:
             titles[code], bodies[code] = t, b
@@ -117,11 +126,11 @@ def polygon_problem(value: str) -> str:
     """Why a CAP polygon ("lat,lon lat,lon …", first pair = last pair) is refused; ""."""
     pairs = value.split()
     if len(pairs) < 4 or any(not re.fullmatch(_PAIR, p) for p in pairs):
-        return "多角形は「緯度,経度」を空白で区切って4点以上入力してください。"
+        return _("多角形は「緯度,経度」を空白で区切って4点以上入力してください。")
     if pairs[0] != pairs[-1]:
-        return "多角形の最初の点と最後の点を同じにしてください（閉じた図形）。"
+        return _("多角形の最初の点と最後の点を同じにしてください（閉じた図形）。")
     if any(not _in_range(p) for p in pairs):
-        return "緯度は-90〜90、経度は-180〜180の範囲で入力してください。"
+        return _("緯度は-90〜90、経度は-180〜180の範囲で入力してください。")
     return ""
 
 
@@ -132,7 +141,7 @@ def _in_range(pair: str) -> bool:
 
 def circle_problem(value: str) -> str:
     if not _CIRCLE.match(value) or not _in_range(value.split()[0]):
-        return "円は「緯度,経度 半径（km）」の形で入力してください（例: 35.69,139.75 2.5）。"
+        return _("円は「緯度,経度 半径（km）」の形で入力してください（例: 35.69,139.75 2.5）。")
     return ""
 
 
@@ -143,15 +152,20 @@ def _fields(
 ) -> dict[str, Any]:  # fmt: skip
     titles, bodies = _clean_texts(title, body)
     if not Category.objects.filter(code=category).exists():
-        raise AnnouncementError(f"分類「{category}」はありません。", "category")
+        raise AnnouncementError(
+            _("分類「%(code)s」はありません。") % {"code": category}, "category"
+        )
     for value, choices, label, field in (
-        (urgency, Urgency, "緊急度", "urgency"),
-        (severity, Severity, "深刻度", "severity"),
-        (certainty, Certainty, "確度", "certainty"),
+        (urgency, Urgency, _("緊急度"), "urgency"),
+        (severity, Severity, _("深刻度"), "severity"),
+        (certainty, Certainty, _("確度"), "certainty"),
     ):
         if value not in choices.values:
-            raise AnnouncementError(f"{label}の値「{value}」は選べません。", field)
-    area_name = _clean_text(area_name, "対象地域", 200, "area_name")
+            raise AnnouncementError(
+                _("%(label)sの値「%(value)s」は選べません。") % {"label": label, "value": value},
+                field,
+            )
+    area_name = _clean_text(area_name, _("対象地域"), 200, "area_name")
     area_polygon = " ".join((area_polygon or "").split())
     area_circle = " ".join((area_circle or "").split())
     if area_polygon and (problem := polygon_problem(area_polygon)):
@@ -159,9 +173,9 @@ def _fields(
     if area_circle and (problem := circle_problem(area_circle)):
         raise AnnouncementError(problem, "area_circle")
     if valid_until is not None and timezone.is_naive(valid_until):
-        raise AnnouncementError("有効期限にはタイムゾーンが必要です。", "valid_until")
+        raise AnnouncementError(_("有効期限にはタイムゾーンが必要です。"), "valid_until")
     if supersedes is not None and supersedes.status != Status.PUBLISHED:
-        raise AnnouncementError("訂正できるのは公開中のお知らせだけです。", "supersedes")
+        raise AnnouncementError(_("訂正できるのは公開中のお知らせだけです。"), "supersedes")
     return {
         "title": titles, "body": bodies, "category": category, "urgency": urgency,
         "severity": severity, "certainty": certainty, "area_name": area_name,
@@ -182,7 +196,7 @@ def announcement_create(
     operator's ``machi announce``, with no staff member, audited as such)."""
     if not (command_line and actor is None) and not may_write(actor):
         raise AnnouncementError(
-            "お知らせを作成する権限がありません（ウェブ作成者ではありません）。"
+            _("お知らせを作成する権限がありません（ウェブ作成者ではありません）。")
         )
     now = now or timezone.now()
     fields = _fields(
@@ -210,11 +224,11 @@ def announcement_update(
     supersedes them: CAP msgType Update)."""
     if not may_write(actor):
         raise AnnouncementError(
-            "お知らせを編集する権限がありません（ウェブ作成者ではありません）。"
+            _("お知らせを編集する権限がありません（ウェブ作成者ではありません）。")
         )
     if announcement.status != Status.DRAFT:
         raise AnnouncementError(
-            "公開したお知らせは編集できません。訂正のお知らせを作成してください。"
+            _("公開したお知らせは編集できません。訂正のお知らせを作成してください。")
         )
     current = {
         name: getattr(announcement, name)
@@ -275,19 +289,19 @@ def announcement_publish(
     its own, and a failure there retries without holding up the others."""
     if not (command_line and actor is None) and not may_publish(actor):
         raise AnnouncementError(
-            "お知らせを公開する権限がありません（ウェブ承認者ではありません）。"
+            _("お知らせを公開する権限がありません（ウェブ承認者ではありません）。")
         )
     now = now or timezone.now()
     with _atomic():
         locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
         if locked.status != Status.DRAFT:
-            raise AnnouncementError("このお知らせは公開済みか取り下げ済みです。")
+            raise AnnouncementError(_("このお知らせは公開済みか取り下げ済みです。"))
         if locked.valid_until is not None and locked.valid_until <= now:
             raise AnnouncementError(
-                "有効期限が過ぎています。有効期限を直してください。", "valid_until"
+                _("有効期限が過ぎています。有効期限を直してください。"), "valid_until"
             )
         if locked.supersedes_id and locked.supersedes.status != Status.PUBLISHED:
-            raise AnnouncementError("訂正するお知らせが公開中ではありません。", "supersedes")
+            raise AnnouncementError(_("訂正するお知らせが公開中ではありません。"), "supersedes")
         if locked.category == BOUSAI and locked.valid_until is None:
             locked.valid_until = now + DEFAULT_BOUSAI_VALIDITY
         locked.status = Status.PUBLISHED
@@ -331,13 +345,13 @@ def announcement_withdraw(
     CAP Cancel for 防災, the webhook event ``…withdrawn``. Mail already sent stays sent."""
     if not may_publish(actor):
         raise AnnouncementError(
-            "お知らせを取り下げる権限がありません（ウェブ承認者ではありません）。"
+            _("お知らせを取り下げる権限がありません（ウェブ承認者ではありません）。")
         )
     now = now or timezone.now()
     with _atomic():
         locked = Announcement.objects.select_for_update().get(pk=announcement.pk)
         if locked.status != Status.PUBLISHED:
-            raise AnnouncementError("公開中のお知らせだけを取り下げられます。")
+            raise AnnouncementError(_("公開中のお知らせだけを取り下げられます。"))
         locked.status = Status.WITHDRAWN
         locked.withdrawn_at = locked.updated_at = now
         locked.save()
@@ -386,16 +400,16 @@ def delivery_retry(
 ) -> ChannelDelivery:  # fmt: skip
     """Staff's retry button: a failed or retrying channel is tried again at once."""
     if not may_publish(actor):
-        raise AnnouncementError("再送する権限がありません（ウェブ承認者ではありません）。")
+        raise AnnouncementError(_("再送する権限がありません（ウェブ承認者ではありません）。"))
     if delivery.action == Action.PUBLISH and delivery.announcement.status != Status.PUBLISHED:
-        raise AnnouncementError("取り下げたお知らせは再送できません。")
+        raise AnnouncementError(_("取り下げたお知らせは再送できません。"))
     now = now or timezone.now()
     with _atomic():
         updated = ChannelDelivery.objects.filter(
             pk=delivery.pk, state__in=[DeliveryState.FAILED, DeliveryState.RETRYING]
         ).update(state=DeliveryState.RETRYING, next_attempt_at=now, updated_at=now)
         if not updated:
-            raise AnnouncementError("送信済みか送信待ちの配信は再送できません。")
+            raise AnnouncementError(_("送信済みか送信待ちの配信は再送できません。"))
         audit_append(
             action="announce.delivery.retried", actor=actor, object_type="announcement",
             object_id=str(delivery.announcement_id), function="announce", terminal=terminal,
@@ -430,14 +444,14 @@ def subscription_request(
     try:
         validate_email(email)
     except ValidationError:
-        raise AnnouncementError("メールアドレスの形式が正しくありません。", "email") from None
+        raise AnnouncementError(_("メールアドレスの形式が正しくありません。"), "email") from None
     if len(email) > 254:
-        raise AnnouncementError("メールアドレスが長すぎます。", "email")
+        raise AnnouncementError(_("メールアドレスが長すぎます。"), "email")
     known = set(Category.objects.values_list("code", flat=True))
     if not categories or not set(categories) <= known:
-        raise AnnouncementError("受け取る分類を1つ以上選んでください。", "categories")
+        raise AnnouncementError(_("受け取る分類を1つ以上選んでください。"), "categories")
     if language not in LANGUAGES:
-        raise AnnouncementError("言語を選んでください。", "language")
+        raise AnnouncementError(_("言語を選んでください。"), "language")
     now = now or timezone.now()
     secret = secrets.token_urlsafe(32)
     with _atomic():
@@ -464,7 +478,7 @@ def subscription_confirm(*, secret: str, now: datetime.datetime | None = None) -
         )
         if subscriber is None:
             raise AnnouncementError(
-                "確認のリンクが無効か、期限が切れています。もう一度登録してください。"
+                _("確認のリンクが無効か、期限が切れています。もう一度登録してください。")
             )
         subscriber.categories = subscriber.pending_categories
         subscriber.language = subscriber.pending_language or "ja"
@@ -480,7 +494,7 @@ def subscription_cancel(*, token: str) -> bool:
     if not token:
         return False
     with _atomic():
-        deleted, _ = Subscriber.objects.filter(unsubscribe_token=token).delete()
+        deleted, _by_model = Subscriber.objects.filter(unsubscribe_token=token).delete()
     return bool(deleted)
 
 
@@ -488,7 +502,7 @@ def subscriptions_expire(*, now: datetime.datetime | None = None) -> int:
     """Delete addresses whose confirmation link expired unused (never confirmed)."""
     now = now or timezone.now()
     with _atomic():
-        deleted, _ = Subscriber.objects.filter(
+        deleted, _by_model = Subscriber.objects.filter(
             confirmed_at__isnull=True, confirm_expires_at__lte=now
         ).delete()
     return deleted
