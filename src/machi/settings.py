@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "machi.site",
     "machi.localevents",
     "machi.opendata",
+    "machi.opendata.standard",
     "machi.announce",
     "machi.activitypub",
     "machi.easyja",
