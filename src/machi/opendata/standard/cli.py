@@ -6,7 +6,7 @@ import datetime
 import time
 from typing import Any
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 
 from machi.opendata.services import OpendataError
 from machi.opendata.standard.services import DATASETS, StandardError, standard_publish
@@ -49,6 +49,8 @@ def publish_standard_command(
     data and publish it to the catalogue as a new version of its CSV resource."""
     if dataset not in DATASETS:
         raise CommandError(f"--dataset は {', '.join(DATASETS)} のいずれかです。")
+    if not isinstance(stdout, OutputWrapper):
+        stdout = OutputWrapper(stdout)
     progress = _Progress(stdout, STEPS.get(dataset, STEPS["default"]))
     try:
         with tenant_context(lg_code):
