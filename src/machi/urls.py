@@ -24,6 +24,8 @@ urlpatterns = [
     path("", include("machi.announce.urls")),
     path("", include("machi.easyja.urls")),
     path("", include("machi.site.urls")),
+    # Before the catalogue: its staff/<slug:name>/ would take staff/standard/.
+    path("", include("machi.opendata.standard.urls")),
     path("", include("machi.opendata.urls")),
     path("", include("machi.web.urls")),
 ]
