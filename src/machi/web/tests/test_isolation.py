@@ -123,24 +123,9 @@ def test_platform_page_is_for_operators_only(staff_a, signed_in, make_staff):
 # --- routes that take an id, with real objects of both municipalities -------------------------
 
 
-# Routes of issue 14 that landed without their objects (eighth session): their isolation
-# is not yet proven here. The list may only shrink: an entry that gets objects, or a
-# route that goes, must leave it (test below), and no other route may join it.
-ISOLATION_PENDING = frozenset(
-    {
-    }
-)
-
-
-def test_the_pending_isolation_list_only_shrinks():
-    routes = set(id_routes())
-    done_or_gone = sorted(r for r in ISOLATION_PENDING if r in ID_ROUTES or r not in routes)
-    assert not done_or_gone, f"remove from ISOLATION_PENDING: {done_or_gone}"
-
-
 def test_every_id_route_has_objects():
     """A new id route needs an entry in objects.ID_ROUTES, else its isolation is untested."""
-    routes = set(id_routes()) - ISOLATION_PENDING
+    routes = set(id_routes())
     missing = sorted(routes - set(ID_ROUTES))
     assert not missing, f"add these routes to machi.web.tests.objects.ID_ROUTES: {missing}"
     stale = sorted(set(ID_ROUTES) - routes)
