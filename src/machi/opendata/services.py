@@ -53,8 +53,8 @@ __all__ = [
 EDIT_ROLES = (Role.WEB_AUTHOR, Role.WEB_APPROVER, Role.MUNICIPALITY_ADMIN)
 PUBLISH_ROLES = (Role.WEB_APPROVER, Role.MUNICIPALITY_ADMIN)
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{1,99}$")
-# Path segments of the catalogue's own pages (/<lg>/opendata/staff/…).
-RESERVED_NAMES = frozenset({"staff"})
+# Path segments of the catalogue's own pages (/<lg>/opendata/staff/…, …/staff/standard/).
+RESERVED_NAMES = frozenset({"staff", "standard"})
 TAG_MAX = 100
 TITLE_MAX = 200
 NOTES_MAX = 20_000

@@ -6,7 +6,7 @@ app_name = "opendata"
 
 PUBLIC = "<lg:lg_code>/opendata/"
 STAFF = PUBLIC + "staff/"
-DATASET = PUBLIC + "<slug:name>/"
+DATASET = PUBLIC + "<slug:dataset>/"
 
 urlpatterns = [
     path("<lg:lg_code>/api/3/action/<str:name>", ckan.action, name="ckan_action"),
@@ -16,14 +16,14 @@ urlpatterns = [
     path("<lg:lg_code>/dcat/catalog.ttl", public.dcat_ttl, name="dcat_ttl"),
     path(STAFF, staff.staff_home, name="staff_home"),
     path(STAFF + "new/", staff.staff_new, name="staff_new"),
-    path(STAFF + "<slug:name>/", staff.staff_dataset, name="staff_dataset"),
-    path(STAFF + "<slug:name>/upload/", staff.staff_upload, name="staff_upload"),
-    path(STAFF + "<slug:name>/<slug:action>/", staff.staff_state, name="staff_state"),
+    path(STAFF + "<slug:dataset>/", staff.staff_dataset, name="staff_dataset"),
+    path(STAFF + "<slug:dataset>/upload/", staff.staff_upload, name="staff_upload"),
+    path(STAFF + "<slug:dataset>/<slug:action>/", staff.staff_state, name="staff_state"),
     path(PUBLIC, public.catalogue, name="catalogue"),
     path(DATASET, public.dataset_page, name="dataset"),
-    path(DATASET + "resource/<uuid:resource_id>/", public.resource_latest, name="resource_latest"),
+    path(DATASET + "resource/<str:resource_id>/", public.resource_latest, name="resource_latest"),
     path(
-        DATASET + "resource/<uuid:resource_id>/v/<int:number>/",
+        DATASET + "resource/<str:resource_id>/v/<int:number>/",
         public.resource_numbered,
         name="resource_version",
     ),

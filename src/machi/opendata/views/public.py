@@ -141,7 +141,8 @@ def _published(name: str):
 
 
 @cached_public
-def dataset_page(request: HttpRequest, lg_code: str, name: str) -> HttpResponse:
+def dataset_page(request: HttpRequest, lg_code: str, dataset: str) -> HttpResponse:
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _published(name)
     here = origin(request)
     resources = [
@@ -198,8 +199,9 @@ def _filename(version, *, numbered: bool) -> str:
 @public_view
 @require_GET
 def resource_latest(
-    request: HttpRequest, lg_code: str, name: str, resource_id: str
+    request: HttpRequest, lg_code: str, dataset: str, resource_id: str
 ) -> HttpResponse:
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _published(name)
     version = selectors.resource_version(dataset=dataset, resource_id=str(resource_id), number=None)
     if version is None:
@@ -210,8 +212,9 @@ def resource_latest(
 @public_view
 @require_GET
 def resource_numbered(
-    request: HttpRequest, lg_code: str, name: str, resource_id: str, number: int
+    request: HttpRequest, lg_code: str, dataset: str, resource_id: str, number: int
 ) -> HttpResponse:
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _published(name)
     version = selectors.resource_version(
         dataset=dataset, resource_id=str(resource_id), number=number

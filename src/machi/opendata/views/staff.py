@@ -82,7 +82,7 @@ def staff_new(request: HttpRequest, lg_code: str) -> HttpResponse:
             messages.success(
                 request, "データセットを下書きとして作りました。ファイルを登録してください。"
             )
-            return redirect("opendata:staff_dataset", lg_code=lg_code, name=dataset.name)
+            return redirect("opendata:staff_dataset", lg_code=lg_code, dataset=dataset.name)
     status = 400 if form.is_bound else 200
     return render(
         request, "opendata/staff/new.html", {"form": form, "errors": _errors(form)}, status=status
@@ -122,7 +122,8 @@ def _page(
 @roles_required(*services.EDIT_ROLES)
 @require_http_methods(["GET", "POST"])
 @never_cache
-def staff_dataset(request: HttpRequest, lg_code: str, name: str) -> HttpResponse:
+def staff_dataset(request: HttpRequest, lg_code: str, dataset: str) -> HttpResponse:
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _dataset(name)
     if request.method == "GET":
         return _page(request, dataset)
@@ -147,14 +148,15 @@ def staff_dataset(request: HttpRequest, lg_code: str, name: str) -> HttpResponse
             _add_errors(form, error)
         else:
             messages.success(request, "データセットを保存しました。")
-            return redirect("opendata:staff_dataset", lg_code=lg_code, name=name)
+            return redirect("opendata:staff_dataset", lg_code=lg_code, dataset=name)
     return _page(request, dataset, form=form, status=400)
 
 
 @roles_required(*services.EDIT_ROLES)
 @require_POST
 @never_cache
-def staff_upload(request: HttpRequest, lg_code: str, name: str) -> HttpResponse:
+def staff_upload(request: HttpRequest, lg_code: str, dataset: str) -> HttpResponse:
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _dataset(name)
     upload = UploadForm(request.POST, request.FILES)
     if upload.is_valid():
@@ -183,16 +185,17 @@ def staff_upload(request: HttpRequest, lg_code: str, name: str) -> HttpResponse:
                     )
                 else:
                     messages.success(request, f"ファイルを第{version.number}版として登録しました。")
-                return redirect("opendata:staff_dataset", lg_code=lg_code, name=name)
+                return redirect("opendata:staff_dataset", lg_code=lg_code, dataset=name)
     return _page(request, _dataset(name), upload=upload, status=400)
 
 
 @roles_required(*services.PUBLISH_ROLES)
 @require_POST
 @never_cache
-def staff_state(request: HttpRequest, lg_code: str, name: str, action: str) -> HttpResponse:
+def staff_state(request: HttpRequest, lg_code: str, dataset: str, action: str) -> HttpResponse:
     if action not in ("publish", "unpublish"):
         raise Http404("この操作はありません。")
+    name = dataset  # the URL names the dataset; below, the row
     dataset = _dataset(name)
     try:
         services.dataset_state_set(
@@ -207,4 +210,4 @@ def staff_state(request: HttpRequest, lg_code: str, name: str, action: str) -> H
         messages.success(
             request, "公開しました。" if action == "publish" else "公開を停止しました。"
         )
-    return redirect("opendata:staff_dataset", lg_code=lg_code, name=name)
+    return redirect("opendata:staff_dataset", lg_code=lg_code, dataset=name)

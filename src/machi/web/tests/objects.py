@@ -162,6 +162,7 @@ class World:
         "board",
         "activitypub_note",
         "announce_published", "announce_draft",
+        "opendata_dataset",  # opendata
     )  # fmt: skip
 
     @staticmethod
@@ -522,6 +523,23 @@ class World:
             ),
         )
 
+    # --- opendata (オープンデータカタログ) ----------------------------------------------------
+
+    @functools.cached_property
+    def opendata_dataset(self) -> Any:
+        """A published dataset with one CSV; named after the municipality, so B's name
+        names nothing at A."""
+        from machi.opendata.services import ResourceIn, dataset_publish
+
+        with tenant_context(self.lg_code):
+            dataset = dataset_publish(
+                slug=f"isolation-{self.lg_code}", title="分離確認のデータ", notes="", tags=[],
+                frequency="ANNUAL",
+                resources=[ResourceIn(name="表", format="CSV", content=b"a,b\r\n1,2\r\n",
+                                      media_type="text/csv")],
+            )  # fmt: skip
+            return dataset, dataset.resources.get()
+
     # --- local events (地域イベント) ---------------------------------------------------------
 
     def _event_data(self, **values: Any) -> Any:
@@ -706,6 +724,12 @@ class IdRoute:
     follow: bool = False
 
 
+def _opendata_file() -> Any:  # opendata: a fresh upload for each request
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("x.csv", b"a,b\r\n3,4\r\n", content_type="text/csv")
+
+
 def _resident(world: World) -> dict[str, Any]:
     return {"atena_number": world.head.atena_number}
 
@@ -780,6 +804,48 @@ def _consultation_edit(world: World) -> dict[str, Any]:
 
 
 ID_ROUTES: dict[str, IdRoute] = {
+    # opendata
+    "<lg:lg_code>/api/3/action/<str:name>": IdRoute(
+        lambda w: {"name": "package_list"}, content_type="application/json", page=False
+    ),
+    "<lg:lg_code>/api/action/<str:name>": IdRoute(
+        lambda w: {"name": "package_list"}, content_type="application/json", page=False
+    ),
+    "<lg:lg_code>/opendata/staff/<slug:dataset>/": IdRoute(
+        lambda w: {"dataset": w.opendata_dataset[0].name}
+    ),
+    "<lg:lg_code>/opendata/staff/<slug:dataset>/upload/": IdRoute(
+        lambda w: {"dataset": w.opendata_dataset[0].name},
+        method="post",
+        ok=(302,),
+        data=lambda w: {"resource_name": "表", "format": "CSV", "file": _opendata_file()},
+    ),
+    "<lg:lg_code>/opendata/staff/<slug:dataset>/<slug:action>/": IdRoute(
+        lambda w: {"dataset": w.opendata_dataset[0].name, "action": "unpublish"},
+        method="post",
+        ok=(302,),
+    ),
+    "<lg:lg_code>/opendata/<slug:dataset>/": IdRoute(
+        lambda w: {"dataset": w.opendata_dataset[0].name}, page=False
+    ),
+    "<lg:lg_code>/opendata/<slug:dataset>/resource/<str:resource_id>/": IdRoute(
+        lambda w: {
+            "dataset": w.opendata_dataset[0].name,
+            "resource_id": w.opendata_dataset[1].uuid,
+        },
+        content_type="text/csv",
+        page=False,
+    ),
+    "<lg:lg_code>/opendata/<slug:dataset>/resource/<str:resource_id>/v/<int:number>/": IdRoute(
+        lambda w: {
+            "dataset": w.opendata_dataset[0].name,
+            "resource_id": w.opendata_dataset[1].uuid,
+            "number": 1,
+        },
+        content_type="text/csv",
+        page=False,
+    ),
+    # /opendata
     "<lg:lg_code>/admin/api-clients/<int:pk>/revoke/": IdRoute(
         lambda w: {"pk": w.api_client[0].pk}, method="post", ok=(302,)
     ),
