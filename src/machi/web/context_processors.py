@@ -55,6 +55,10 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append(
             {"label": _("地域イベント"), "url": reverse("localevents:staff_home", args=[lg_code])}
         )
+    if user.has_role(Role.WEB_AUTHOR, Role.WEB_APPROVER, Role.MUNICIPALITY_ADMIN):
+        items.append(
+            {"label": _("オープンデータ"), "url": reverse("opendata:staff_home", args=[lg_code])}
+        )
     if user.has_role(Role.MODERATOR):
         items.append(
             {"label": _("地域掲示板"), "url": reverse("board:staff_queue", args=[lg_code])}

@@ -22,6 +22,7 @@ from machi.accounts.services import staff_create
 from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
+from machi.opendata.demo import demo_opendata_seed
 from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
@@ -145,6 +146,7 @@ def demo_seed() -> list[DemoLogin]:
         _demo_area_seed(lg_code)
         _demo_faq_seed(lg_code)
         demo_events_seed(lg_code)
+        demo_opendata_seed(lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
         demo_announcements_seed(lg_code)

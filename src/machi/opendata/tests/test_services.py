@@ -14,7 +14,7 @@ from machi.opendata.services import (
     dataset_update,
     resource_upload,
 )
-from machi.opendata.tests.conftest import CSV_UTF8, B
+from machi.opendata.tests.conftest import CSV_UTF8, A, B
 from machi.tenancy.context import tenant_context
 
 pytestmark = pytest.mark.django_db(databases="__all__")
@@ -149,3 +149,16 @@ def test_other_municipality_staff_are_refused(published, approver_b):
         dataset_state_set(actor=approver_b, dataset=published, publish=False)
     with tenant_context(B):
         assert not Dataset.objects.exists()
+
+
+def test_demo_seed_twice_adds_nothing_the_second_time(municipality_a):
+    from machi.opendata.demo import demo_opendata_seed
+
+    demo_opendata_seed(A)
+    demo_opendata_seed(A)
+    with tenant_context(A):
+        assert Dataset.objects.filter(state=State.PUBLISHED).count() == 3
+        assert ResourceVersion.objects.count() == 3
+        assert (
+            ResourceVersion.objects.get(resource__dataset__name="garbage-days").encoding == "CP932"
+        )
