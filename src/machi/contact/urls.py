@@ -26,6 +26,7 @@ urlpatterns: list = [
     # staff: FAQ administration
     path("<lg:lg_code>/contact/faq/", faq_admin.faq_list, name="faq_list"),
     path("<lg:lg_code>/contact/faq/new/", faq_admin.faq_edit, name="faq_new"),
+    path("<lg:lg_code>/contact/faq/default/", faq_admin.faq_default_load, name="faq_default_load"),
     path("<lg:lg_code>/contact/faq/<int:pk>/", faq_admin.faq_edit, name="faq_edit"),
     path("<lg:lg_code>/contact/faq/synonyms/", faq_admin.faq_synonyms, name="faq_synonyms"),
     path("<lg:lg_code>/contact/faq/categories/", faq_admin.faq_categories, name="faq_categories"),

@@ -194,9 +194,18 @@ def faq_synonym_delete(
                      terminal=terminal)  # fmt: skip
 
 
-def faq_load_default(*, path: Path = DEFAULT_SET) -> int:
-    """Load the default FAQ set (categories and published answers) when the
-    municipality has none yet; returns the number of answers loaded."""
+def faq_load_default(
+    *,
+    path: Path = DEFAULT_SET,
+    status: str = FaqStatus.PUBLISHED,
+    actor: Any | None = None,
+    terminal: Terminal | None = None,
+) -> int:
+    """Load the default FAQ set (categories and answers) when the municipality has
+    none yet; returns the number of answers loaded. Staff load it as drafts from FAQ の
+    管理: its fees, places and hours are generic until the municipality checks them."""
+    if actor is not None:
+        _require_editor(actor)
     if FaqAnswer.objects.exists():
         return 0
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -211,7 +220,7 @@ def faq_load_default(*, path: Path = DEFAULT_SET) -> int:
                     faq_answer_save(
                         category=category, question=item["q"], answer=item["a"],
                         keywords=item.get("keywords", ""), department=entry.get("department", ""),
-                        status=FaqStatus.PUBLISHED, actor=None,
+                        status=status, actor=actor, terminal=terminal,
                     )
                 )  # fmt: skip
     return len(answers)

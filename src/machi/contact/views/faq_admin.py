@@ -22,13 +22,14 @@ from machi.accounts.roles import Role
 from machi.audit.services import Terminal
 from machi.contact import forms
 from machi.contact.markup import body_html
-from machi.contact.models import FaqAnswer, FaqCategory, FaqSynonym
+from machi.contact.models import FaqAnswer, FaqCategory, FaqStatus, FaqSynonym
 from machi.contact.services.faq import (
     faq_answer_save,
     faq_category_create,
     faq_category_delete,
     faq_category_move,
     faq_category_rename,
+    faq_load_default,
     faq_synonym_add,
     faq_synonym_delete,
 )
@@ -74,8 +75,29 @@ def faq_list(request: HttpRequest, lg_code: str) -> HttpResponse:
         request,
         "contact/staff/faq_list.html",
         {"form": form, "page": page, "today": today, "overdue": overdue,
-         "query_string": query.urlencode()},
+         "query_string": query.urlencode(), "faq_empty": not FaqAnswer.objects.exists()},
     )  # fmt: skip
+
+
+@require_POST
+@editor_required
+def faq_default_load(request: HttpRequest, lg_code: str) -> HttpResponse:
+    """A new municipality's FAQ starts from the default set, as drafts to check."""
+    loaded = faq_load_default(
+        status=FaqStatus.DRAFT, actor=request.user, terminal=Terminal.from_request(request)
+    )
+    if loaded:
+        messages.success(
+            request,
+            _(
+                "標準の FAQ %(count)d 件を下書きとして読み込みました。"
+                "料金・場所・時間を確かめてから公開してください。"
+            )
+            % {"count": loaded},
+        )
+    else:
+        messages.error(request, _("FAQ がすでにあるため、標準の FAQ は読み込みませんでした。"))
+    return redirect("contact:faq_list", lg_code)
 
 
 @require_http_methods(["GET", "POST"])
