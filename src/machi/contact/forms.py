@@ -3,6 +3,10 @@ the forms give a clear message next to the field."""
 
 from __future__ import annotations
 
+import datetime
+import itertools
+import unicodedata
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -253,3 +257,174 @@ class FaqCategoryForm(forms.Form):
 
 class FaqCategoryRenameForm(forms.Form):
     name = forms.CharField(label=_("分類名"), max_length=100)
+
+
+# ---------------------------------------------------------------- contact center settings
+
+WEEKDAYS = [
+    _("月曜日"),
+    _("火曜日"),
+    _("水曜日"),
+    _("木曜日"),
+    _("金曜日"),
+    _("土曜日"),
+    _("日曜日"),
+]
+SLA_MINUTES_MAX = 100_000  # about 190 business days of 8:30–17:15: beyond that, a typo
+# The targets a priority without a policy is offered (the data migration 0005 froze the
+# same values for every municipality): first response, resolution, warning, in minutes.
+SLA_DEFAULTS: dict[int, tuple[int, int, int]] = {
+    Priority.URGENT: (60, 525, 15),
+    Priority.HIGH: (240, 1_050, 60),
+    Priority.NORMAL: (525, 2_625, 120),
+    Priority.LOW: (1_050, 5_250, 240),
+}
+SLA_TARGETS = [
+    ("first", _("初回回答の目標（分）")),
+    ("resolution", _("解決の目標（分）")),
+    ("warn", _("期限前の警告（分）")),
+]
+_DASHES = "~〜−–—ｰー"
+
+
+def hours_text(intervals) -> str:
+    """Intervals → the form's text: ``8:30-12:00,13:00-17:15`` ('' closed)."""
+    return ",".join(f"{a.hour}:{a.minute:02d}-{b.hour}:{b.minute:02d}" for a, b in intervals)
+
+
+def _clock(text: str) -> datetime.time | None:
+    hour, sep, minute = text.strip().partition(":")
+    if not sep or not hour.isdigit() or len(minute) != 2 or not minute.isdigit():
+        return None
+    if int(hour) > 23 or int(minute) > 59:
+        return None
+    return datetime.time(int(hour), int(minute))
+
+
+def _opening_hours(text: str) -> str:
+    """The canonical text of one weekday's hours; ValidationError with the reason."""
+    # Full-width digits and colons, 、 and the wave dashes Japanese keyboards type
+    text = unicodedata.normalize("NFKC", text).replace("、", ",")
+    for dash in _DASHES:
+        text = text.replace(dash, "-")
+    intervals = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        start, sep, end = part.partition("-")
+        a, b = _clock(start), _clock(end)
+        if not sep or a is None or b is None:
+            raise forms.ValidationError(
+                _("「%(part)s」は時間帯として読めません。8:30-17:15 の形で入力してください。"),
+                params={"part": part},
+                code="format",
+            )
+        if b <= a:
+            raise forms.ValidationError(
+                _("「%(part)s」は終わりが始まりより前です。"), params={"part": part}, code="order"
+            )
+        intervals.append((a, b))
+    intervals.sort()
+    for (_a1, b1), (a2, _b2) in itertools.pairwise(intervals):
+        if a2 < b1:
+            raise forms.ValidationError(_("時間帯が重なっています。"), code="overlap")
+    return hours_text(intervals)
+
+
+def _minutes_label(minutes: int, day_minutes: int | None) -> str:
+    hours, rest = divmod(minutes, 60)
+    if hours and rest:
+        text = _("%(h)s 時間 %(m)s 分") % {"h": hours, "m": rest}
+    elif hours:
+        text = _("%(h)s 時間") % {"h": hours}
+    else:
+        text = _("%(m)s 分") % {"m": rest}
+    if day_minutes and minutes >= day_minutes:
+        days = minutes / day_minutes
+        number = f"{days:.0f}" if days == int(days) else f"{days:.1f}"
+        text = _("%(time)s（%(days)s 営業日）") % {"time": text, "days": number}
+    return text
+
+
+class ContactSettingsForm(forms.Form):
+    """The contact center's opening hours (one field per weekday) and the SLA targets
+    (three fields per priority). The view saves the whole form in one transaction."""
+
+    def __init__(self, *args, day_minutes: int | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for weekday, name in enumerate(WEEKDAYS):
+            self.fields[f"hours_{weekday}"] = forms.CharField(
+                label=name,
+                required=False,
+                max_length=100,
+                widget=forms.TextInput(attrs={"size": 24, "autocomplete": "off"}),
+            )
+        for priority, priority_name in sorted(Priority.choices, reverse=True):
+            for key, label in SLA_TARGETS:
+                name = f"sla_{priority}_{key}"
+                value = self.initial.get(name)
+                shown = (
+                    _("いまの値: %(label)s") % {"label": _minutes_label(value, day_minutes)}
+                    if isinstance(value, int)
+                    else ""
+                )
+                self.fields[name] = forms.IntegerField(
+                    label=label,
+                    min_value=0,
+                    max_value=SLA_MINUTES_MAX,
+                    help_text=shown,
+                    widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+                    error_messages={
+                        "required": _("分数を入力してください（%(priority)s）。")
+                        % {"priority": priority_name},
+                        "invalid": _("半角数字の分数で入力してください。"),
+                        "min_value": _("0 以上の分数で入力してください。"),
+                        "max_value": _("%(limit)s 分以下で入力してください。")
+                        % {"limit": f"{SLA_MINUTES_MAX:,}"},
+                    },
+                )
+
+    def hours_fields(self) -> list:
+        return [self[f"hours_{weekday}"] for weekday in range(7)]
+
+    def priority_rows(self) -> list[tuple[str, list]]:
+        return [
+            (name, [self[f"sla_{priority}_{key}"] for key, _label in SLA_TARGETS])
+            for priority, name in sorted(Priority.choices, reverse=True)
+        ]
+
+    def clean(self):
+        data = super().clean()
+        for weekday in range(7):
+            name = f"hours_{weekday}"
+            if name in data:
+                try:
+                    data[name] = _opening_hours(data[name])
+                except forms.ValidationError as error:
+                    self.add_error(name, error)
+        for priority in Priority.values:
+            first = data.get(f"sla_{priority}_first")
+            resolution = data.get(f"sla_{priority}_resolution")
+            warn = data.get(f"sla_{priority}_warn")
+            if first is not None and resolution is not None and resolution < first:
+                self.add_error(
+                    f"sla_{priority}_resolution",
+                    _("解決の目標は初回回答の目標（%(first)s 分）以上にしてください。")
+                    % {"first": first},
+                )
+            if first and warn is not None and warn >= first:
+                self.add_error(
+                    f"sla_{priority}_warn",
+                    _("期限前の警告は初回回答の目標（%(first)s 分）より短くしてください。")
+                    % {"first": first},
+                )
+        return data
+
+    def hours(self) -> dict[str, str]:
+        return {str(weekday): self.cleaned_data[f"hours_{weekday}"] for weekday in range(7)}
+
+    def targets(self) -> dict[int, tuple[int, int, int]]:
+        return {
+            priority: tuple(self.cleaned_data[f"sla_{priority}_{key}"] for key, _l in SLA_TARGETS)
+            for priority in Priority.values
+        }

@@ -3,6 +3,7 @@ from django.urls import path
 from machi.contact.views import attachments, faq_admin, public, staff
 from machi.contact.views import mail as contact_mail
 from machi.contact.views import metrics as contact_metrics
+from machi.contact.views import settings as contact_settings
 
 app_name = "contact"
 
@@ -70,4 +71,5 @@ urlpatterns: list = [
     ),
     # supervisors: the contact center's figures
     path("<lg:lg_code>/contact/metrics/", contact_metrics.metrics, name="metrics"),
+    path("<lg:lg_code>/contact/settings/", contact_settings.contact_settings, name="settings"),
 ]

@@ -36,6 +36,10 @@ def navigation(request: Any) -> dict[str, Any]:
         items.append({"label": _("問い合わせ"), "url": reverse("contact:tickets", args=[lg_code])})
     if user.has_role(Role.DEPARTMENT_STAFF, Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN):
         items.append({"label": _("FAQ の管理"), "url": reverse("contact:faq_list", args=[lg_code])})
+    if user.has_role(Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN):
+        items.append(
+            {"label": _("コールセンターの設定"), "url": reverse("contact:settings", args=[lg_code])}
+        )
     if user.has_role(Role.WEB_AUTHOR, Role.WEB_APPROVER):
         items.append(
             {"label": _("ウェブサイト"), "url": reverse("site:staff_tree", args=[lg_code])}
