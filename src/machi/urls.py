@@ -27,6 +27,9 @@ urlpatterns = [
     # Before the catalogue: its staff/<slug:name>/ would take staff/standard/.
     path("", include("machi.opendata.standard.urls")),
     path("", include("machi.opendata.urls")),
+    path("", include("machi.analytics.forecast.urls")),
+    path("", include("machi.analytics.accesslog.urls")),
+    path("", include("machi.analytics.urls")),
     path("", include("machi.web.urls")),
 ]
 

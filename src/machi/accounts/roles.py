@@ -16,6 +16,8 @@ class Role(models.TextChoices):
     WEB_APPROVER = "web_approver", _("ウェブ承認者")
     # The community board and the local events calendar.
     MODERATOR = "moderator", _("掲示板モデレーター")
+    # Reviews the access-log analyses' findings (issue 15).
+    SECURITY_OFFICER = "security_officer", _("情報セキュリティ責任者")
 
 
 DEFAULT_DEPARTMENTS: dict[str, str] = {

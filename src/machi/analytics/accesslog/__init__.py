@@ -1,0 +1,1 @@
+"""不正アクセスの検知: the five standard access-log analyses, anomaly scores, review queue."""
