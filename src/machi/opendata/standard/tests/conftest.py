@@ -4,6 +4,7 @@ import datetime
 
 import pytest
 
+from machi.opendata.tests.conftest import server_url  # noqa: F401 (real HTTP for ckanapi)
 from machi.registry.services import Address, Filing, resident_move_in
 from machi.tenancy.context import tenant_context
 
