@@ -1,18 +1,28 @@
 """Column layouts of the 自治体標準オープンデータセット that machi exports and imports.
 
-Sources (no machine-readable copy of デジタル庁's definitions is shipped with machi; the
-layouts below follow published files of that standard, see docs/data.md):
+No machine-readable copy of デジタル庁's definitions (the 項目定義書 xlsx of the 正式版) is
+shipped with machi. The layouts were compared, column by column, with these published
+transcriptions of them (the comparison is tests/test_layouts.py, whose reference lists
+are typed from those sources, not from this file):
 
-* 地域・年齢別人口: the layout of 東京都オープンデータカタログ's 昭島市 file
+* 指定緊急避難場所一覧 (39 columns): the 正式版 項目定義書 as transcribed, with each
+  item's 掲載区分, by the opendata-bridge project (EmergencyEvacuationSiteRequestBody),
+  and the header つくば市's converter writes (tsukuba emergency shelter, 2024-12): both
+  identical to this layout.
+* 地域・年齢別人口 (55 columns): the header of 東京都オープンデータカタログ's 昭島市 file
   (catalog.data.metro.tokyo.lg.jp, dataset t132071d0000000006, 2025): 5-year bands to
-  95-99, 100歳以上, 年齢不詳 and 世帯数, 55 columns.
-* 指定緊急避難場所一覧: the 39 columns of the standard's 正式版 as municipalities publish
-  them (e.g. つくば市, 熊本市).
-* 公共施設一覧 and AED設置箇所一覧: the 正式版 columns (全国地方公共団体コード, ID,
-  地方公共団体名, 名称, 名称_カナ, 名称_英字, the 所在地 block, 緯度/経度 …).
+  95-99, 100歳以上, 年齢不詳 and 世帯数. (The 2021 推奨データセット stopped at 85歳以上 and
+  had no 年齢不詳; this is the layout municipalities publish now.)
+* 公共施設一覧 and AED設置箇所一覧: no transcription of the 正式版 was found. They follow
+  the 2021 推奨データセット items (NEC-FIWARE smart-data-models, cio/12 and cio/01), with
+  the 正式版's renamings that the two datasets above show (NO → ID, 都道府県コード又は
+  市区町村コード → 全国地方公共団体コード, 都道府県名 + 市区町村名 → 地方公共団体名, 住所 →
+  the 所在地 block, 方書 → 建物名等(方書)) and its common blocks (名称_英字, the contact
+  block, 郵便番号). The 推奨 items 法人番号 and 団体名 keep their names.
 
-A layout is a list of (column, required). The JSON schemas in ``schemas/`` are written
-from these lists and checked against them by the tests.
+A layout is a list of (column, required). "Required" is machi's rule for an export (the
+cell may not be empty), not the standard's 掲載区分: see docs/data.md. The JSON schemas
+in ``schemas/`` are written from these lists and checked against them by the tests.
 """
 
 from __future__ import annotations
@@ -76,7 +86,7 @@ SHELTERS: list[tuple[str, bool]] = [
     ("標高", False),
     *_CONTACT,
     ("郵便番号", False),
-    ("市区町村コード", False),
+    ("市区町村コード", True),
     ("地方公共団体名", False),
     *[(column, False) for column, _ in HAZARDS],
     ("指定避難所との重複", False),
@@ -102,6 +112,8 @@ FACILITIES: list[tuple[str, bool]] = [
     ("経度", False),
     *_CONTACT,
     ("郵便番号", False),
+    ("法人番号", False),
+    ("団体名", False),
     ("利用可能曜日", False),
     ("開始時間", False),
     ("終了時間", False),
@@ -124,8 +136,8 @@ AED: list[tuple[str, bool]] = [
     ("経度", False),
     ("設置位置", True),
     *_CONTACT,
-    ("設置者_法人番号", False),
-    ("設置者_名称", False),
+    ("法人番号", False),
+    ("団体名", False),
     ("利用可能曜日", False),
     ("開始時間", False),
     ("終了時間", False),
@@ -153,6 +165,7 @@ VARIANTS = {
     "連絡先備考": "連絡先備考（その他、SNSなど）",
     "都道府県コード又は市区町村コード": "全国地方公共団体コード",
     "NO": "ID",
-    "法人番号": "設置者_法人番号",
-    "団体名": "設置者_名称",
+    # machi's own exports before the layouts were checked (docs/data.md)
+    "設置者_法人番号": "法人番号",
+    "設置者_名称": "団体名",
 }

@@ -102,14 +102,15 @@ MASTERS = {
         {
             **_COMMON, "名称_通称": "common_name", "POIコード": "poi_code", **_HOURS,
             "説明": "description", "バリアフリー情報": "barrier_free",
+            "法人番号": "owner_corporate_number", "団体名": "owner_name",
         },
         "公共施設一覧", "public-facility", ("公共施設", "自治体標準オープンデータセット"),
     ),
     "aed": Master(
         "aed", Aed,
         {
-            **_COMMON, "設置位置": "placement", "設置者_法人番号": "owner_corporate_number",
-            "設置者_名称": "owner_name", **_HOURS, "小児対応設備の有無": "pediatric",
+            **_COMMON, "設置位置": "placement", "法人番号": "owner_corporate_number",
+            "団体名": "owner_name", **_HOURS, "小児対応設備の有無": "pediatric",
         },
         "AED設置箇所一覧", "aed", ("AED", "救急", "自治体標準オープンデータセット"),
     ),

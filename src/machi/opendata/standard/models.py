@@ -8,8 +8,11 @@ also what the disaster mode and the facility reservations read: keep these names
 
 from __future__ import annotations
 
+from django.core.validators import RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+corporate_number = RegexValidator(r"^\d{13}$", _("法人番号は 13 桁の数字です。"))
 
 
 class FacilityBase(models.Model):
@@ -83,6 +86,10 @@ class Facility(FacilityBase):
     availability_note = models.CharField(_("利用可能日時特記事項"), max_length=300, blank=True)
     description = models.TextField(_("説明"), blank=True)
     barrier_free = models.CharField(_("バリアフリー情報"), max_length=300, blank=True)
+    owner_corporate_number = models.CharField(
+        _("管理団体の法人番号"), max_length=13, blank=True, validators=[corporate_number]
+    )
+    owner_name = models.CharField(_("管理団体の名称"), max_length=200, blank=True)
 
     class Meta(FacilityBase.Meta):
         verbose_name = _("公共施設")
@@ -96,7 +103,9 @@ class Aed(FacilityBase):
         NO = "無", _("無")
 
     placement = models.CharField(_("設置位置"), max_length=200)
-    owner_corporate_number = models.CharField(_("設置者の法人番号"), max_length=13, blank=True)
+    owner_corporate_number = models.CharField(
+        _("設置者の法人番号"), max_length=13, blank=True, validators=[corporate_number]
+    )
     owner_name = models.CharField(_("設置者の名称"), max_length=200, blank=True)
     available_days = models.CharField(_("利用可能曜日"), max_length=50, blank=True)
     opens_at = models.CharField(_("開始時間"), max_length=5, blank=True)

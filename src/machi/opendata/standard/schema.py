@@ -55,6 +55,8 @@ def _field_type(dataset: str, column: str) -> dict[str, Any]:
         return {"type": "string", "constraints": {"enum": ["有", "無", ""]}}
     if column in {"全国地方公共団体コード", "所在地_全国地方公共団体コード", "市区町村コード"}:
         return {"type": "string", "constraints": {"pattern": r"(\d{6})?"}}
+    if column == "法人番号":
+        return {"type": "string", "constraints": {"pattern": r"(\d{13})?"}}
     if column in {"開始時間", "終了時間"}:
         return {"type": "string", "constraints": {"pattern": r"(\d{2}:\d{2})?"}}
     return {"type": "string"}
