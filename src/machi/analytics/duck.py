@@ -99,7 +99,6 @@ def _open(settings_dict: dict) -> duckdb.DuckDBPyConnection:
     )
     try:
         con.execute("SET temp_directory = ''")
-        con.execute("SET TimeZone = 'UTC'")
         if engine.endswith("sqlite3"):
             path = Path(settings_dict["NAME"])
             if not path.exists():
