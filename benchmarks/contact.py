@@ -55,7 +55,12 @@ def percentile(values: list[float], share: float) -> float:
 
 def grow_faq(total: int, rng: random.Random) -> int:
     from machi.contact.models import FaqAnswer, FaqStatus
-    from machi.contact.services.faq import _fts_sync, faq_index, faq_load_default
+    from machi.contact.services.faq import (
+        _fts_sync,
+        faq_index,
+        faq_index_changed,
+        faq_load_default,
+    )
 
     faq_load_default()
     base = list(FaqAnswer.objects.select_related("category"))
@@ -72,6 +77,7 @@ def grow_faq(total: int, rng: random.Random) -> int:
         new.append(item)
     created = FaqAnswer.objects.bulk_create(new, batch_size=500)
     _fts_sync(created)
+    faq_index_changed()  # a bulk load bypasses faq_answer_save
     return FaqAnswer.objects.count()
 
 

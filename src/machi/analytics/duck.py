@@ -118,6 +118,9 @@ def _open(settings_dict: dict) -> duckdb.DuckDBPyConnection:
             con.execute(f"ATTACH {_quote(dsn)} AS {ATTACHED} (TYPE postgres, READ_ONLY)")
         else:
             raise DuckError(f"分析に対応していないデータベースです: {engine}")
+        # GLOBAL: every cursor is a session of its own, which would otherwise take the
+        # process's TZ (Django sets it to TIME_ZONE) and shift timestamptz columns.
+        con.execute("SET GLOBAL TimeZone = 'UTC'")
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except Exception:

@@ -336,6 +336,20 @@ class FaqSynonym(models.Model):
         return self.words
 
 
+class FaqIndexVersion(models.Model):
+    """The version of what the FAQ search indexes (published answers, synonyms): one
+    row, a new random token at every change, written by the FAQ services in the same
+    transaction. Each process keeps its in-memory term index for one token and builds
+    it again when the token differs (random, not a counter: a rolled-back change never
+    leaves a token that another state of the data reuses)."""
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.token
+
+
 # ---------------------------------------------------------------- mail channel
 
 

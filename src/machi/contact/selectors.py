@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 import datetime
-import math
 import statistics
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.db import connections
-from django.db.models import Case, Count, Q, Value, When
+from django.db.models import Count, Q
 from django.utils import timezone
 
-from machi.contact import search
-from machi.contact.models import FaqAnswer, FaqCategory, FaqSearch, FaqStatus, FaqSynonym, Ticket
-from machi.contact.services.faq import FTS_TABLE
-from machi.tenancy.context import current_lg_code, current_tenant_alias
+from machi.contact import faq_index, search
+from machi.contact.models import FaqAnswer, FaqCategory, FaqSearch, FaqStatus, Ticket
+from machi.tenancy.context import current_tenant_alias
 
 MAX_RESULTS = 20
 QUERY_MAX = 200
-TITLE, KEYWORDS, BODY = 3.0, 2.0, 1.0
-
-_cache: OrderedDict[tuple, Vocabulary] = OrderedDict()
-_lock = threading.Lock()
+TITLE, KEYWORDS, BODY = faq_index.TITLE, faq_index.KEYWORDS, faq_index.BODY
 
 
 @dataclass(frozen=True)
@@ -33,163 +26,68 @@ class FaqHit:
     snippet: str
 
 
-@dataclass(frozen=True)
-class Vocabulary:
-    synonyms: search.Synonyms
-    readings: dict[str, str]
-    longest: int  # the longest reading
+# What a hit shows (question, answer text, category, feedback counts), not the terms.
+_HIT_FIELDS = ("id", "category_id", "question", "answer", "keywords", "department", "status",
+               "helped_count", "not_helped_count")  # fmt: skip
+_CATEGORY_FIELDS = ("id", "code", "name", "order")
 
 
-def _vocabulary_key() -> tuple:
-    """What the vocabulary depends on, in one statement (the ORM's two aggregates cost
-    more than the index lookup of a short query)."""
-    answers, synonyms = FaqAnswer._meta.db_table, FaqSynonym._meta.db_table
-    with connections[current_tenant_alias()].cursor() as cursor:
-        cursor.execute(
-            f"SELECT (SELECT COUNT(*) FROM {answers} WHERE status = %s), "  # noqa: S608
-            f"(SELECT MAX(updated_at) FROM {answers} WHERE status = %s), "
-            f"(SELECT COUNT(*) FROM {synonyms}), (SELECT MAX(updated_at) FROM {synonyms})",
-            [FaqStatus.PUBLISHED, FaqStatus.PUBLISHED],
-        )
-        return (current_lg_code(), *cursor.fetchone())
-
-
-def _vocabulary() -> Vocabulary:
-    """The synonyms (default list + the municipality's) and the readings of the
-    published answers' terms, cached until an answer or a synonym changes."""
-    key = _vocabulary_key()
-    with _lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
-    groups = list(search.default_synonyms())
-    groups += [row.split() for row in FaqSynonym.objects.values_list("words", flat=True)]
-    readings: dict[str, str] = {}
-    for text in FaqAnswer.objects.filter(status=FaqStatus.PUBLISHED).values_list(
-        "search_readings", flat=True
-    ):
-        for pair in text.split():
-            reading, _sep, term = pair.partition("=")
-            readings.setdefault(reading, term)
-    longest = max((len(r) for r in readings), default=0)
-    value = Vocabulary(search.Synonyms(groups), readings, longest)
-    with _lock:
-        _cache[key] = value
-        while len(_cache) > 32:
-            _cache.popitem(last=False)
-    return value
-
-
-CANDIDATES = 300
-
-
-def _candidates(terms: list[str]) -> list[tuple[int, str, str, str]]:
-    """(id, title, keywords, body) terms of published answers sharing a term: on SQLite
-    the FTS5 index's best CANDIDATES by bm25 (question, keywords, answer weighted 3, 2,
-    1), so that a word found in thousands of answers costs no more than a rare one."""
+def _answers(pks: list[int]) -> dict[int, FaqAnswer]:
+    """The published answers *pks* with their categories, in one plain query (the
+    ORM's compiling of a select_related costs more than the read)."""
+    if not pks:
+        return {}
     connection = connections[current_tenant_alias()]
-    if connection.vendor == "sqlite":
-        expression = " OR ".join('"' + f" {t} ".replace('"', '""') + '"' for t in terms)
-        with connection.cursor() as cursor:
-            # bm25 scores every match: only worth it when there are more than CANDIDATES
-            # (the ranking below looks at every candidate anyway).
-            cursor.execute(
-                f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s",  # noqa: S608
-                [expression, CANDIDATES + 1],
-            )
-            ids = [row[0] for row in cursor.fetchall()]
-            if len(ids) > CANDIDATES:
-                cursor.execute(
-                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "  # noqa: S608
-                    f"ORDER BY bm25({FTS_TABLE}, 3.0, 2.0, 1.0) LIMIT %s",
-                    [expression, CANDIDATES],
-                )
-                ids = [row[0] for row in cursor.fetchall()]
-            if not ids:
-                return []
-            # The terms from the answers' own table (reading them back from the FTS table
-            # costs more than the index lookup), in plain SQL: the ORM's compiling of a
-            # 300-id IN costs as much as the read.
-            cursor.execute(
-                "SELECT id, search_title, search_keywords, search_body "  # noqa: S608
-                f"FROM {FaqAnswer._meta.db_table} WHERE status = %s "
-                f"AND id IN ({', '.join(['%s'] * len(ids))})",
-                [FaqStatus.PUBLISHED, *ids],
-            )
-            return list(cursor.fetchall())
-    # PostgreSQL (pg_trgm GIN indexes answer the LIKEs): the best CANDIDATES by where a
-    # term appears (question 3, keywords 2, answer 1), so that thousands of matches are
-    # not all sent over and ranked.
-    fields = {"title": Q(), "keywords": Q(), "body": Q()}
-    for t in terms:
-        for name in fields:
-            fields[name] |= Q(**{f"search_{name}__contains": f" {t} "})
-    place = sum(
-        (Case(When(q, then=Value(w)), default=Value(0.0)) for q, w in
-         zip(fields.values(), (TITLE, KEYWORDS, BODY), strict=True)),
-        start=Value(0.0),
-    )  # fmt: skip
-    return list(
-        FaqAnswer.objects.filter(
-            fields["title"] | fields["keywords"] | fields["body"], status=FaqStatus.PUBLISHED
+    quote = connection.ops.quote_name
+    columns = [f"a.{quote(f)}" for f in _HIT_FIELDS] + [f"c.{quote(f)}" for f in _CATEGORY_FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {', '.join(columns)} FROM {FaqAnswer._meta.db_table} a "  # noqa: S608
+            f"JOIN {FaqCategory._meta.db_table} c ON c.id = a.category_id "
+            # by the primary key alone (with the status too, SQLite's planner takes the
+            # status index and reads every published answer): the status is checked below
+            f"WHERE a.id IN ({', '.join(['%s'] * len(pks))})",
+            pks,
         )
-        .annotate(place=place)
-        .order_by("-place", "id")
-        .values_list("id", "search_title", "search_keywords", "search_body")[:CANDIDATES]
-    )
+        rows = cursor.fetchall()
+    cached = FaqAnswer._meta.get_field("category")
+    answers = {}
+    split = len(_HIT_FIELDS)
+    status = _HIT_FIELDS.index("status")
+    for row in rows:
+        if row[status] != FaqStatus.PUBLISHED:
+            continue
+        answer = FaqAnswer.from_db(connection.alias, _HIT_FIELDS, row[:split])
+        cached.set_cached_value(
+            answer, FaqCategory.from_db(connection.alias, _CATEGORY_FIELDS, row[split:])
+        )
+        answers[answer.pk] = answer
+    return answers
 
 
 def faq_search(*, query: str, limit: int = 5) -> list[FaqHit]:
     """Published answers for a question in everyday Japanese, best first, each with a
     snippet. Every query word counts once, by where it (or a synonym, or its reading)
     appears: the question (3), the keywords (2), the answer text (1), times the word's
-    rarity among the candidates; ties go to the answer found helpful more often."""
+    rarity among the answers that have a query word; ties go to the answer found
+    helpful more often.
+
+    The terms are looked up in the municipality's in-memory index
+    (:mod:`machi.contact.faq_index`): two queries, the index's version and the hits."""
     query = (query or "").strip()[:QUERY_MAX]
     limit = max(1, min(limit, MAX_RESULTS))
     if not query:
         return []
-    vocabulary = _vocabulary()
+    index = faq_index.term_index()
     analysed = search.analyse_query(
-        query, synonyms=vocabulary.synonyms, readings=vocabulary.readings,
-        longest=vocabulary.longest,
-    )  # fmt: skip
+        query, synonyms=index.synonyms, readings=index.readings, longest=index.longest
+    )
     if not analysed.groups:
         return []
-    rows = _candidates(sorted(analysed.terms))
-    # Where each query word appears in each candidate, then a rarer word weighs more
-    # (1 + ln(candidates / candidates with the word)): 「コンビニで住民票」 is about
-    # コンビニ交付, not about any of the answers that mention 住民票.
-    # Fields are " term term … ": a term padded with spaces is found as a whole term.
-    patterns = [tuple(f" {t} " for t in group) for group in analysed.groups]
-    matrix = []
-    seen = [0] * len(analysed.groups)
-    for pk, title, keywords, body in rows:
-        places = []
-        for i, group in enumerate(patterns):
-            if any(p in title for p in group):
-                best = TITLE
-            elif any(p in keywords for p in group):
-                best = KEYWORDS
-            elif any(p in body for p in group):
-                best = BODY
-            else:
-                best = 0.0
-            places.append(best)
-            seen[i] += best > 0
-        matrix.append((pk, places))
-    weights = [1.0 + math.log(len(rows) / n) if n else 0.0 for n in seen]
-    scored = []
-    for pk, places in matrix:
-        score = sum(p * w for p, w in zip(places, weights, strict=True))
-        if score:
-            scored.append((round(score, 6), pk))
-    scored.sort(key=lambda item: (-item[0], item[1]))
-    top = scored[: limit * 2]
-    answers = (
-        FaqAnswer.objects.select_related("category")
-        .defer("search_title", "search_keywords", "search_body", "search_readings")
-        .in_bulk([pk for _s, pk in top])
-    )
+    # 「コンビニで住民票」 is about コンビニ交付, not about any of the answers that mention
+    # 住民票: a rarer word weighs more.
+    top = index.rank(analysed.groups, limit * 2)
+    answers = _answers([pk for _s, pk in top])
     ranked = sorted(
         (
             (score, answers[pk].helped_count - answers[pk].not_helped_count, pk)

@@ -4,13 +4,17 @@
 The index: every answer keeps its search terms (``search_title``, ``search_keywords``,
 ``search_body``, see :mod:`machi.contact.search`). On SQLite the published answers'
 terms are also in the FTS5 table ``contact_faq_fts`` (``tokenize='trigram'``); on
-PostgreSQL the columns have pg_trgm GIN indexes (migration 0002).
+PostgreSQL the columns have pg_trgm GIN indexes (migration 0002). The search itself
+reads an in-memory copy (:mod:`machi.contact.faq_index`): every change of what it
+indexes (a published answer, a synonym) writes a new version token through
+:func:`faq_index_changed`, in the same transaction, so that every process rebuilds it.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +31,7 @@ from machi.contact.models import (
     FaqAnswer,
     FaqCategory,
     FaqFeedback,
+    FaqIndexVersion,
     FaqSearch,
     FaqStatus,
     FaqSynonym,
@@ -60,6 +65,21 @@ def faq_index(answer: FaqAnswer) -> None:
     answer.search_readings = " ".join(
         search.readings_of(f"{answer.question} {answer.keywords} {answer.answer}")
     )
+
+
+def faq_index_changed() -> None:
+    """What the FAQ search indexes changed (published answers, synonyms): a new version
+    token, so every process builds its in-memory index again at its next search. Call it
+    inside the transaction of the change; writes that bypass these services (a bulk
+    load) call it too."""
+    token, now = uuid.uuid4().hex, timezone.now()
+    with transaction.atomic(using=_using()):
+        if not FaqIndexVersion.objects.filter(pk=1).update(token=token, changed_at=now):
+            # the first change: two processes may insert at once, one row wins
+            FaqIndexVersion.objects.bulk_create(
+                [FaqIndexVersion(pk=1, token=token, changed_at=now)], ignore_conflicts=True
+            )
+            FaqIndexVersion.objects.filter(pk=1).update(token=token, changed_at=now)
 
 
 def _fts_sync(answers: list[FaqAnswer]) -> None:
@@ -108,8 +128,14 @@ def faq_answer_save(
     item.full_clean(exclude=["search_title", "search_keywords", "search_body", "search_readings"])
     faq_index(item)
     with transaction.atomic(using=_using()):
+        # A draft that stays a draft changes nothing the search sees.
+        was_published = item.pk is not None and (
+            FaqAnswer.objects.filter(pk=item.pk, status=FaqStatus.PUBLISHED).exists()
+        )
         item.save()
         _fts_sync([item])
+        if was_published or status == FaqStatus.PUBLISHED:
+            faq_index_changed()
         if actor is not None:
             audit_append(action="contact.faq.saved", actor=actor, object_type="faq",
                          object_id=str(item.pk), function="contact.faq_answer_save",
@@ -128,6 +154,7 @@ def faq_reindex() -> int:
             batch_size=500,
         )  # fmt: skip
         _fts_sync(answers)
+        faq_index_changed()
     return len(answers)
 
 
@@ -176,6 +203,7 @@ def faq_synonym_add(*, words: str, actor: Any, terminal: Terminal | None = None)
         raise TicketError(_("同義語は2語以上、空白で区切って入力してください。"))
     with transaction.atomic(using=_using()):
         synonym = FaqSynonym.objects.create(words=" ".join(group)[:500])
+        faq_index_changed()
         audit_append(action="contact.faq.synonym_added", actor=actor, object_type="faq_synonym",
                      object_id=str(synonym.pk), function="contact.faq_synonym_add",
                      terminal=terminal)  # fmt: skip
@@ -189,6 +217,7 @@ def faq_synonym_delete(
     with transaction.atomic(using=_using()):
         pk = synonym.pk
         synonym.delete()
+        faq_index_changed()
         audit_append(action="contact.faq.synonym_deleted", actor=actor, object_type="faq_synonym",
                      object_id=str(pk), function="contact.faq_synonym_delete",
                      terminal=terminal)  # fmt: skip
