@@ -146,9 +146,9 @@ class SiteHit:
 
 
 def _vocabulary() -> tuple[search.Synonyms, dict[str, str], int]:
-    from machi.contact.selectors import _vocabulary as faq_vocabulary
+    from machi.contact.faq_index import term_index
 
-    faq = faq_vocabulary()
+    faq = term_index()  # the FAQ's synonyms and the readings of its published answers
     readings = dict(faq.readings)
     for model in (Page, NewsItem):
         for text in model.objects.filter(status=Status.PUBLISHED).values_list(
