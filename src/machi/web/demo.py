@@ -23,6 +23,7 @@ from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
 from machi.opendata.demo import demo_opendata_seed
+from machi.opendata.standard.demo import standard_demo_seed
 from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
@@ -57,6 +58,7 @@ DEMO_STAFF: list[tuple[str, str, list[tuple[str, str]], frozenset[str]]] = [
         frozenset(),
     ),
     ("bosai", "防災 七海", [("bosai", Role.WEB_AUTHOR), ("bosai", Role.WEB_APPROVER)], frozenset()),
+    ("security", "情報 八重", [("kikaku", Role.SECURITY_OFFICER)], frozenset()),
 ]
 
 # One 町丁目 per demo municipality as a polygon (longitude, latitude; the block around
@@ -147,6 +149,7 @@ def demo_seed() -> list[DemoLogin]:
         _demo_faq_seed(lg_code)
         demo_events_seed(lg_code)
         demo_opendata_seed(lg_code)
+        standard_demo_seed(lg_code=lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
         demo_announcements_seed(lg_code)
