@@ -84,7 +84,6 @@ def grow_faq(total: int, rng: random.Random) -> int:
 
 def bench_search(rounds: int) -> dict:
     from machi.contact.selectors import faq_search
-
     from machi.contact.services.faq import faq_index_changed
 
     faq_search(query="住民票")  # the vocabulary cache and Sudachi's dictionary

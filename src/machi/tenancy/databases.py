@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from pathlib import Path
 
 from django.conf import settings
 from django.db import connections
@@ -19,11 +20,25 @@ class UnknownTenantError(LookupError):
 
 
 def default_database_url(lg_code: str) -> str:
-    """The URL a new municipality's database gets: the template, else a SQLite file."""
+    """The URL a new municipality's database gets: the template, else a SQLite file.
+
+    A SQLite file inside ``MACHI_DATA_DIR`` is stored relative to it
+    (``sqlite:///tenants/131016.sqlite3``), so a copied or restored data directory opens
+    its own files, never the original's."""
     template = settings.TENANT_DATABASE_URL_TEMPLATE
     if template:
         return template.format(lg_code=lg_code)
-    return sqlite_url(settings.TENANT_DATA_DIR / f"{lg_code}.sqlite3")
+    path = (settings.TENANT_DATA_DIR / f"{lg_code}.sqlite3").resolve()
+    try:
+        return f"sqlite:///{path.relative_to(Path(settings.DATA_DIR).resolve()).as_posix()}"
+    except ValueError:
+        return sqlite_url(path)
+
+
+def tenant_database_config(database_url: str) -> dict:
+    """The DATABASES entry of a municipality's stored URL, a relative SQLite path
+    resolved against ``MACHI_DATA_DIR``."""
+    return database_config(database_url, base_dir=Path(settings.DATA_DIR))
 
 
 def register_tenant_connection(lg_code: str, database_url: str) -> str:
@@ -31,7 +46,7 @@ def register_tenant_connection(lg_code: str, database_url: str) -> str:
     alias = tenant_alias(lg_code)
     with _lock:
         existing = connections.settings.get(alias)
-        config = database_config(database_url)
+        config = tenant_database_config(database_url)
         if existing is not None and existing.get("NAME") == config["NAME"]:
             return alias
         if existing is not None:

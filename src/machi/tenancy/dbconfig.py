@@ -23,10 +23,16 @@ SQLITE_INIT = (
 SQLITE_ENGINE = "machi.tenancy.sqlite3"
 
 
-def database_config(url: str) -> dict[str, Any]:
-    """Return a Django DATABASES entry for ``url`` (sqlite:/// or postgres://)."""
+def database_config(url: str, *, base_dir: Path | None = None) -> dict[str, Any]:
+    """Return a Django DATABASES entry for ``url`` (sqlite:/// or postgres://).
+
+    A relative SQLite path (``sqlite:///tenants/x.sqlite3``) is taken from ``base_dir``
+    (else from the working directory)."""
     config = dj_database_url.parse(url, conn_max_age=0, conn_health_checks=True)
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        name = Path(config["NAME"])
+        if not name.is_absolute() and base_dir is not None:
+            config["NAME"] = str(base_dir / name)
         Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # Writers queue for the write lock instead of polling it (machi.tenancy.sqlite3).
         config["ENGINE"] = SQLITE_ENGINE
