@@ -69,3 +69,43 @@ def test_wrong_role_and_wrong_municipality(municipality_a, municipality_b, make_
     # B's own page does not show A's shelters, and A's id is not found at B.
     own = other.get("/271403/opendata/staff/standard/shelters/edit/?id=S001")
     assert own.status_code == 404
+
+
+def test_an_approver_publishes_from_the_page(municipality_a, make_staff, signed_in, move_in):
+    from machi.opendata.models import Dataset
+    from machi.registry.tests.conftest import person
+
+    standard_demo_seed(lg_code="131016")
+    move_in([person("山田 一郎", "ヤマダ イチロウ")])
+    approver = signed_in(make_staff(municipality_a, ("koho", "web_approver")))
+    assert (
+        'action="/131016/opendata/staff/standard/publish/"' in approver.get(BASE).content.decode()
+    )
+    done = approver.post(BASE + "publish/", {"dataset": "shelters"})
+    assert done.status_code == 302
+    assert done["Location"].startswith("/131016/opendata/")
+    population = approver.post(BASE + "publish/", {"dataset": "population", "date": "2026-12-01"})
+    assert population.status_code == 302
+    with tenant_context("131016"):
+        published = set(Dataset.objects.filter(state="published").values_list("name", flat=True))
+        assert "population-by-area-and-age" in published
+        notes = Dataset.objects.get(name="population-by-area-and-age").notes
+        assert "基準日: 2026-12-01" in notes
+
+
+def test_publishing_needs_the_approvers_role_and_good_input(municipality_a, make_staff, signed_in):
+    from machi.opendata.models import Dataset
+
+    standard_demo_seed(lg_code="131016")
+    author = signed_in(make_staff(municipality_a, ("koho", "web_author")))
+    assert (
+        'action="/131016/opendata/staff/standard/publish/"' not in author.get(BASE).content.decode()
+    )
+    assert author.post(BASE + "publish/", {"dataset": "shelters"}).status_code == 403
+    approver = signed_in(make_staff(municipality_a, ("koho", "web_approver")))
+    bad = approver.post(BASE + "publish/", {"dataset": "population", "date": "2026-13-40"})
+    assert bad.status_code == 400 and "公開しませんでした" in bad.content.decode()
+    unknown = approver.post(BASE + "publish/", {"dataset": "residents"})
+    assert unknown.status_code == 400
+    with tenant_context("131016"):
+        assert not Dataset.objects.exists()
