@@ -825,3 +825,30 @@ def platform_dashboard_charts(slug: str, period: Period, lg_codes: Iterable[str]
     suppressed as one table; no municipality is shown on its own."""
     merged = merge_raw(dashboard_raw(slug, period, code) for code in lg_codes)
     return DASHBOARDS[slug].charts(defaultdict(Counter, merged), period)
+
+
+@dataclass(frozen=True)
+class PlatformFigures:
+    charts: list[Chart]
+    included: list[str]  # the lg_codes summed
+    unreadable: list[str]  # the lg_codes whose database could not be read (left out)
+
+
+def platform_dashboard(slug: str, period: Period, lg_codes: Iterable[str]) -> PlatformFigures:
+    """Like :func:`platform_dashboard_charts`, but a municipality whose database cannot
+    be read is left out (and named in ``unreadable``) instead of failing the page."""
+    import duckdb
+
+    from machi.analytics.duck import DuckError
+
+    raws, included, unreadable = [], [], []
+    for code in lg_codes:
+        try:
+            raws.append(dashboard_raw(slug, period, code))
+        except (DuckError, duckdb.Error):
+            unreadable.append(code)
+            continue
+        included.append(code)
+    merged = merge_raw(raws)
+    charts = DASHBOARDS[slug].charts(defaultdict(Counter, merged), period)
+    return PlatformFigures(charts, included, unreadable)

@@ -16,15 +16,6 @@ pytestmark = pytest.mark.django_db
 WEEK = Period(MONDAY, MONDAY + dt.timedelta(days=6))
 
 
-@pytest.fixture(scope="module")
-def scratch(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        lg_code = fixtures.create()
-    yield lg_code
-    with django_db_blocker.unblock():
-        fixtures.drop()
-
-
 def _charts(slug, period=WEEK, **kwargs):
     if slug == "departments":
         from machi.analytics.duck import duck_cursor
