@@ -1,0 +1,475 @@
+# ruff: noqa: S608 - every query is built from constants in this module; values are bound parameters
+"""The five standard access-log analyses (不正アクセスの検知), read-only over DuckDB.
+
+Each analysis is one query over the municipality's hash-chained audit log
+(``audit_auditentry``) through the read-only DuckDB cursor of
+:mod:`machi.analytics.duck`, with the municipality's parameters (:class:`Params`), for
+a range of local (JST) dates. It returns :class:`Hit` rows, one per user (or terminal)
+and day, with the counts that raised it and the ``seq`` numbers of the audit entries
+behind it (at most :data:`EVIDENCE_LIMIT`). Nothing is written anywhere.
+
+1. ``off_hours`` — any staff entry before ``work_start``, at or after ``work_end``, or
+   on a day the office is closed (weekends, national holidays by ``jpholiday`` with
+   振替休日 and 国民の休日, 29 Dec – 3 Jan, the municipality's own closed days:
+   :func:`machi.japanese.business_time.is_closed_day`).
+2. ``mass_access`` — one user reading ``mass_residents`` or more distinct residents
+   within ``mass_minutes`` (a sliding window), or ``mass_daily`` in one day.
+3. ``no_reason`` — a resident read with no counter task (person or filer), visit
+   (its residents or notifier) or contact-center ticket for that resident live within
+   ``reason_window_hours`` of the read; flagged from ``no_reason_min`` residents a day.
+4. ``account`` — entries by an account that is disabled (``is_active`` false in the
+   control database: the caller passes their ids), one account used from two or more
+   terminals (IP addresses) within ``shared_minutes`` (a shared ID), and one terminal
+   used by ``shared_terminal_users`` or more accounts within ``shared_minutes``.
+5. ``failed_login`` — ``failed_logins`` or more failed logins (``login.failed``,
+   ``login.locked_out``) a day by one account or against accounts from one terminal,
+   any lockout, or ``mfa_failures`` or more failed second factors (``login.mfa_failed``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from machi.japanese.business_time import ClosedDays
+
+JST = dt.timezone(dt.timedelta(hours=9))
+EVIDENCE_LIMIT = 50
+ANALYSES = ("off_hours", "mass_access", "no_reason", "account", "failed_login")
+
+# Audit actions that read one resident's record (object_type "resident", object_id the
+# 宛名番号).
+RESIDENT_READS = ("resident.viewed", "resident.my_number_revealed")
+FAILED_LOGIN_ACTIONS = ("login.failed", "login.locked_out")
+MFA_FAILED = "login.mfa_failed"
+LOCKED_OUT = "login.locked_out"
+# Not counted as work outside the hours: a sign-out, and failed sign-ins (someone else's
+# attempts on the account; analysis 5 counts them).
+NOT_WORK = ("logout", *FAILED_LOGIN_ACTIONS)
+
+
+@dataclass(frozen=True)
+class Params:
+    """A municipality's parameters (the defaults are those of :class:`AccessLogSettings`)."""
+
+    work_start: dt.time = dt.time(7, 30)
+    work_end: dt.time = dt.time(20, 0)
+    extra_closed_days: frozenset[dt.date] = frozenset()
+    mass_residents: int = 30
+    mass_minutes: int = 10
+    mass_daily: int = 300
+    reason_window_hours: int = 24
+    no_reason_min: int = 1
+    shared_minutes: int = 10
+    shared_terminal_users: int = 3
+    failed_logins: int = 5
+    mfa_failures: int = 3
+    history_days: int = 28
+
+    @classmethod
+    def of(cls, settings: Any | None) -> Params:
+        if settings is None:
+            return cls()
+        names = [f for f in cls.__dataclass_fields__ if f != "extra_closed_days"]
+        values = {name: getattr(settings, name) for name in names}
+        extra = frozenset(dt.date.fromisoformat(str(d)) for d in (settings.extra_closed_days or []))
+        return cls(**values, extra_closed_days=extra)
+
+    def closed_days(self, date_from: dt.date, date_to: dt.date) -> list[dt.date]:
+        closed = ClosedDays(extra=self.extra_closed_days)
+        days = []
+        day = date_from
+        while day <= date_to:
+            if closed(day):
+                days.append(day)
+            day += dt.timedelta(days=1)
+        return days
+
+
+@dataclass
+class Hit:
+    analysis: str
+    day: dt.date
+    actor_id: int | None
+    actor_username: str
+    count: int
+    reasons: dict[str, Any]
+    evidence: list[int] = field(default_factory=list)
+    subject: str = ""
+
+    @property
+    def key(self) -> tuple:
+        return (self.analysis, self.day, self.actor_id, self.subject)
+
+
+def utc_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Naive UTC bounds of the JST dates ``date_from`` … ``date_to`` (both included)."""
+    start = dt.datetime.combine(date_from, dt.time.min, tzinfo=JST)
+    end = dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min, tzinfo=JST)
+    return (
+        start.astimezone(dt.UTC).replace(tzinfo=None),
+        end.astimezone(dt.UTC).replace(tzinfo=None),
+    )
+
+
+def _in(values: tuple[str, ...]) -> str:
+    return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
+
+
+# The entries of the period: local (JST) time, only the columns the analyses use.
+ENTRIES = """
+e AS (
+    SELECT seq, CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS t, actor_id,
+           actor_username, action, object_type, object_id, ip_address
+    FROM audit_auditentry
+    WHERE CAST(created_at AS TIMESTAMP) >= ? AND CAST(created_at AS TIMESTAMP) < ?
+)"""
+READS = f"""
+r AS (
+    SELECT * FROM e
+    WHERE actor_id IS NOT NULL AND object_type = 'resident' AND object_id <> ''
+      AND action IN {_in(RESIDENT_READS)}
+)"""
+
+
+def _evidence(rows: Any) -> list[int]:
+    return [int(s) for s in (rows or [])][:EVIDENCE_LIMIT]
+
+
+def off_hours(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
+    closed = params.closed_days(date_from, date_to)
+    sql = f"""
+    WITH {ENTRIES}
+    SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, count(*),
+           count(*) FILTER (WHERE object_type = 'resident' AND action IN {_in(RESIDENT_READS)}),
+           bool_or(list_contains(?, CAST(t AS DATE))), min(t), max(t),
+           list(seq ORDER BY seq)[1:{EVIDENCE_LIMIT}]
+    FROM e
+    WHERE actor_id IS NOT NULL AND action NOT IN {_in(NOT_WORK)}
+      AND (list_contains(?, CAST(t AS DATE)) OR CAST(t AS TIME) < ? OR CAST(t AS TIME) >= ?)
+    GROUP BY actor_id, d ORDER BY d, actor_id
+    """
+    rows = cur.execute(
+        sql, [*utc_bounds(date_from, date_to), closed, closed, params.work_start, params.work_end]
+    ).fetchall()
+    return [
+        Hit(
+            "off_hours",
+            d,
+            int(actor),
+            name or "",
+            int(n),
+            {
+                "entries": int(n),
+                "resident_reads": int(reads),
+                "closed_day": bool(closed_day),
+                "first": first.strftime("%H:%M"),
+                "last": last.strftime("%H:%M"),
+                "work_start": params.work_start.strftime("%H:%M"),
+                "work_end": params.work_end.strftime("%H:%M"),
+            },
+            _evidence(seqs),
+        )
+        for actor, name, d, n, reads, closed_day, first, last, seqs in rows
+    ]
+
+
+def mass_access(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
+    sql = f"""
+    WITH {ENTRIES}, {READS},
+    w AS (
+        SELECT actor_id, actor_username, t, seq, object_id,
+               count(DISTINCT object_id) OVER (
+                   PARTITION BY actor_id ORDER BY t
+                   RANGE BETWEEN to_minutes(CAST(? AS BIGINT)) PRECEDING AND CURRENT ROW
+               ) AS k
+        FROM r
+    )
+    SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, max(k),
+           count(DISTINCT object_id), arg_max(t, k),
+           list(seq ORDER BY seq) FILTER (WHERE k >= ?)
+    FROM w GROUP BY actor_id, d
+    HAVING max(k) >= ? OR count(DISTINCT object_id) >= ?
+    ORDER BY d, actor_id
+    """
+    rows = cur.execute(
+        sql,
+        [
+            *utc_bounds(date_from, date_to), params.mass_minutes, params.mass_residents,
+            params.mass_residents, params.mass_daily,
+        ],
+    ).fetchall()  # fmt: skip
+    return [
+        Hit(
+            "mass_access",
+            d,
+            int(actor),
+            name or "",
+            int(residents),
+            {
+                "peak_residents": int(peak),
+                "peak_at": peak_at.strftime("%H:%M"),
+                "residents": int(residents),
+                "minutes": params.mass_minutes,
+                "threshold": params.mass_residents,
+                "daily_threshold": params.mass_daily,
+            },
+            _evidence(seqs),
+        )
+        for actor, name, d, peak, residents, peak_at, seqs in rows
+    ]
+
+
+def _reasons_sql() -> str:
+    """(atena, from, to): when a counter task, visit or contact ticket makes reading the
+    resident's record part of someone's work (local time, widened by the window)."""
+    far = "TIMESTAMP '9999-12-31 00:00:00'"
+
+    def span(start: str, end: str) -> str:
+        return (
+            f"CAST({start} AS TIMESTAMP) + INTERVAL 9 HOUR - to_hours(CAST(? AS BIGINT)) AS a, "
+            f"coalesce(CAST({end} AS TIMESTAMP) + INTERVAL 9 HOUR, {far}) "
+            f"+ to_hours(CAST(? AS BIGINT)) AS b"
+        )
+
+    task = span("created_at", "completed_at")
+    visit = span("opened_at", "closed_at")
+    ticket = span("created_at", "closed_at")
+    return f"""
+    reason AS (
+        SELECT person_atena AS atena, {task} FROM counter_task WHERE person_atena <> ''
+        UNION ALL
+        SELECT filer_atena AS atena, {task} FROM counter_task WHERE filer_atena <> ''
+        UNION ALL
+        SELECT unnest(regexp_extract_all(CAST(atena_numbers AS VARCHAR), '"([^"]+)"', 1))
+               AS atena, {visit} FROM counter_visit
+        UNION ALL
+        SELECT notifier_atena AS atena, {visit} FROM counter_visit WHERE notifier_atena <> ''
+        UNION ALL
+        SELECT atena_number AS atena, {ticket} FROM contact_ticket WHERE atena_number <> ''
+    )"""
+
+
+def no_reason(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
+    sql = f"""
+    WITH {ENTRIES}, {READS}, {_reasons_sql()},
+    bare AS (
+        SELECT r.* FROM r
+        WHERE NOT EXISTS (
+            SELECT 1 FROM reason
+            WHERE reason.atena = r.object_id AND r.t BETWEEN reason.a AND reason.b
+        )
+    )
+    SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d,
+           count(DISTINCT object_id), count(*), list(seq ORDER BY seq)[1:{EVIDENCE_LIMIT}]
+    FROM bare GROUP BY actor_id, d HAVING count(DISTINCT object_id) >= ?
+    ORDER BY d, actor_id
+    """
+    hours = params.reason_window_hours
+    rows = cur.execute(
+        sql, [*utc_bounds(date_from, date_to), *([hours] * 10), params.no_reason_min]
+    ).fetchall()
+    return [
+        Hit(
+            "no_reason",
+            d,
+            int(actor),
+            name or "",
+            int(residents),
+            {"residents": int(residents), "reads": int(reads), "window_hours": hours},
+            _evidence(seqs),
+        )
+        for actor, name, d, residents, reads, seqs in rows
+    ]
+
+
+def _sharing(counted: str, per: str) -> str:
+    """SQL: the work entries from a terminal, each with ``k``, the number of distinct
+    ``counted`` (terminals or accounts) per ``per`` within the window that ends at it."""
+    return f"""
+    w AS (
+        SELECT *, count(DISTINCT {counted}) OVER (
+            PARTITION BY {per} ORDER BY t
+            RANGE BETWEEN to_minutes(CAST(? AS BIGINT)) PRECEDING AND CURRENT ROW) AS k
+        FROM e WHERE actor_id IS NOT NULL AND ip_address <> ''
+                 AND action NOT IN {_in(NOT_WORK)}
+    )"""
+
+
+def account(
+    cur: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    params: Params,
+    *,
+    disabled_ids: list[int] | tuple[int, ...] = (),
+) -> list[Hit]:
+    bounds = utc_bounds(date_from, date_to)
+    hits: list[Hit] = []
+    disabled = [int(i) for i in disabled_ids]
+    if disabled:
+        rows = cur.execute(
+            f"""
+            WITH {ENTRIES}
+            SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, count(*),
+                   list(seq ORDER BY seq)[1:{EVIDENCE_LIMIT}]
+            FROM e WHERE list_contains(?, actor_id)
+            GROUP BY actor_id, d ORDER BY d, actor_id
+            """,
+            [*bounds, disabled],
+        ).fetchall()
+        hits += [
+            Hit(
+                "account",
+                d,
+                int(a),
+                name or "",
+                int(n),
+                {"kind": "disabled", "entries": int(n)},
+                _evidence(seqs),
+            )
+            for a, name, d, n, seqs in rows
+        ]
+    # One account from several terminals within the window (a shared ID).
+    rows = cur.execute(
+        f"""
+        WITH {ENTRIES}, {_sharing("ip_address", "actor_id")}
+        SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, max(k),
+               list(DISTINCT ip_address), list(seq ORDER BY seq) FILTER (WHERE k >= 2)
+        FROM w GROUP BY actor_id, d HAVING max(k) >= 2 ORDER BY d, actor_id
+        """,
+        [*bounds, params.shared_minutes],
+    ).fetchall()
+    hits += [
+        Hit(
+            "account",
+            d,
+            int(a),
+            name or "",
+            int(k),
+            {
+                "kind": "shared_account",
+                "terminals": int(k),
+                "minutes": params.shared_minutes,
+                "ip_addresses": sorted(ips),
+            },
+            _evidence(seqs),
+        )
+        for a, name, d, k, ips, seqs in rows
+    ]
+    # One terminal used by several accounts within the window.
+    rows = cur.execute(
+        f"""
+        WITH {ENTRIES}, {_sharing("actor_id", "ip_address")}
+        SELECT ip_address, CAST(t AS DATE) AS d, max(k), list(DISTINCT actor_username),
+               list(seq ORDER BY seq) FILTER (WHERE k >= ?)
+        FROM w GROUP BY ip_address, d HAVING max(k) >= ? ORDER BY d, ip_address
+        """,
+        [*bounds, params.shared_minutes, params.shared_terminal_users,
+         params.shared_terminal_users],
+    ).fetchall()  # fmt: skip
+    hits += [
+        Hit(
+            "account",
+            d,
+            None,
+            "",
+            int(k),
+            {
+                "kind": "shared_terminal",
+                "accounts": int(k),
+                "minutes": params.shared_minutes,
+                "usernames": sorted(names),
+            },
+            _evidence(seqs),
+            subject=ip,
+        )
+        for ip, d, k, names, seqs in rows
+    ]
+    return hits
+
+
+def failed_login(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
+    bounds = utc_bounds(date_from, date_to)
+    failed, mfa, locked = _in(FAILED_LOGIN_ACTIONS), f"'{MFA_FAILED}'", f"'{LOCKED_OUT}'"
+    rows = cur.execute(
+        f"""
+        WITH {ENTRIES}
+        SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d,
+               count(*) FILTER (WHERE action IN {failed}),
+               count(*) FILTER (WHERE action = {mfa}),
+               count(*) FILTER (WHERE action = {locked}),
+               list(seq ORDER BY seq)[1:{EVIDENCE_LIMIT}]
+        FROM e WHERE actor_id IS NOT NULL AND (action IN {failed} OR action = {mfa})
+        GROUP BY actor_id, d
+        HAVING count(*) FILTER (WHERE action IN {failed}) >= ?
+            OR count(*) FILTER (WHERE action = {mfa}) >= ?
+            OR count(*) FILTER (WHERE action = {locked}) > 0
+        ORDER BY d, actor_id
+        """,
+        [*bounds, params.failed_logins, params.mfa_failures],
+    ).fetchall()
+    hits = [
+        Hit(
+            "failed_login",
+            d,
+            int(a),
+            name or "",
+            int(nf + nm),
+            {
+                "failed_logins": int(nf),
+                "mfa_failures": int(nm),
+                "locked_out": int(nl),
+                "threshold": params.failed_logins,
+                "mfa_threshold": params.mfa_failures,
+            },
+            _evidence(seqs),
+        )
+        for a, name, d, nf, nm, nl, seqs in rows
+    ]
+    # Failures against several accounts from one terminal (password spraying).
+    rows = cur.execute(
+        f"""
+        WITH {ENTRIES}
+        SELECT ip_address, CAST(t AS DATE) AS d, count(*), count(DISTINCT actor_username),
+               list(seq ORDER BY seq)[1:{EVIDENCE_LIMIT}]
+        FROM e WHERE action IN {failed} AND ip_address <> ''
+        GROUP BY ip_address, d
+        HAVING count(*) >= ? AND count(DISTINCT actor_username) >= 2
+        ORDER BY d, ip_address
+        """,
+        [*bounds, params.failed_logins],
+    ).fetchall()
+    hits += [
+        Hit(
+            "failed_login",
+            d,
+            None,
+            "",
+            int(n),
+            {"failed_logins": int(n), "accounts": int(k), "threshold": params.failed_logins},
+            _evidence(seqs),
+            subject=ip,
+        )
+        for ip, d, n, k, seqs in rows
+    ]
+    return hits
+
+
+def run_all(
+    cur: Any,
+    date_from: dt.date,
+    date_to: dt.date,
+    params: Params,
+    *,
+    disabled_ids: list[int] | tuple[int, ...] = (),
+) -> dict[str, list[Hit]]:
+    """Every analysis over the dates (JST, both included): analysis → hits."""
+    return {
+        "off_hours": off_hours(cur, date_from, date_to, params),
+        "mass_access": mass_access(cur, date_from, date_to, params),
+        "no_reason": no_reason(cur, date_from, date_to, params),
+        "account": account(cur, date_from, date_to, params, disabled_ids=disabled_ids),
+        "failed_login": failed_login(cur, date_from, date_to, params),
+    }
