@@ -143,11 +143,9 @@ def organization_show(request: HttpRequest, params: dict[str, Any]) -> Any:
     datasets = selectors.published_datasets().filter(organization=org)
     data = selectors.organization_dict(org, package_count=datasets.count())
     if _bool(params, "include_datasets"):
-        here = origin(request)
-        data["packages"] = [
-            selectors.package_dict(d, origin=here)
-            for d in selectors.with_related(datasets.order_by("name"))[: selectors.ROWS_MAX]
-        ]
+        data["packages"] = selectors.package_dicts(
+            datasets.order_by("name")[: selectors.ROWS_MAX], origin=origin(request)
+        )
     return data
 
 
