@@ -13,18 +13,22 @@ a few department tasks (procedures of the default catalogue whose department the
 municipality has), done a few days later — the tasks of the last days stay open.
 
 Idempotent: days that already have tickets are skipped, so a second call adds
-nothing. Rows are written with ``bulk_create`` in one transaction (455 days ≈ 60,000
-tickets in a few seconds: benchmarks/forecast.py measures it).
+nothing. Rows are written in one transaction by batched ``INSERT``s on SQLite
+(``executemany``) and ``COPY`` on PostgreSQL, with the values already in the
+database's form: Django's ``bulk_create`` spends most of its time preparing each of
+the ~1.5 million values; benchmarks/forecast.py measures the seed).
 """
 
 from __future__ import annotations
 
 import datetime
 import heapq
+import json
 import math
+from typing import Any
 
 import numpy as np
-from django.db import transaction
+from django.db import connections, models, transaction
 
 from machi.analytics.forecast.selectors import JST, municipality_calendar
 from machi.analytics.forecast.synthetic import (
@@ -87,10 +91,78 @@ def _public_code(rng: np.random.Generator) -> str:
     return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
-def _moment(day: datetime.date, minutes: float) -> datetime.datetime:
-    """``minutes`` after midnight of ``day`` in JST, as an aware UTC datetime."""
+def _midnight(day: datetime.date) -> datetime.datetime:
+    """Midnight of ``day`` in JST, as an aware UTC datetime."""
     local = datetime.datetime.combine(day, datetime.time.min, tzinfo=JST)
-    return (local + datetime.timedelta(minutes=float(minutes))).astimezone(datetime.UTC)
+    return local.astimezone(datetime.UTC)
+
+
+def _moments(day: datetime.date, minutes: np.ndarray) -> list[datetime.datetime]:
+    """``minutes`` after midnight of ``day`` in JST, as aware UTC datetimes."""
+    base = _midnight(day)
+    return [base + datetime.timedelta(minutes=m) for m in minutes.tolist()]
+
+
+def _insert(using: str, model: type[models.Model], rows: list[dict[str, Any]]) -> None:
+    """Insert ``rows`` (attribute name → value; missing fields take their default) with
+    batched ``executemany``. Values are given in the database's own form: SQLite gets
+    naive UTC text for datetimes, PostgreSQL aware datetimes; JSON as JSON."""
+    if not rows:
+        return
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    sqlite = connection.vendor == "sqlite"
+    if not sqlite:
+        from psycopg.types.json import Jsonb
+
+    def convert(field: models.Field) -> Any:
+        if isinstance(field, models.JSONField):
+            return (lambda v: json.dumps(v)) if sqlite else Jsonb
+        if sqlite and isinstance(field, models.DateTimeField):
+            return lambda v: None if v is None else v.replace(tzinfo=None).isoformat(" ")
+        if sqlite and isinstance(field, models.DateField):
+            return lambda v: None if v is None else v.isoformat()
+        return None
+
+    columns = [
+        (f.attname, f.get_default() if f.has_default() or not f.null else None, convert(f))
+        for f in fields
+    ]
+    # Table and column names come from the model (quoted); every value is bound.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
+        f"({', '.join(quote(f.column) for f in fields)}) "
+        f"VALUES ({', '.join(['%s'] * len(fields))})"
+    )
+
+    def values():
+        for row in rows:
+            out = []
+            for name, default, conv in columns:
+                value = row.get(name, default)
+                out.append(conv(value) if conv is not None and value is not None else value)
+            yield out
+
+    with connection.cursor() as cursor:
+        if sqlite:
+            batch: list[list[Any]] = []
+            for value in values():
+                batch.append(value)
+                if len(batch) == BATCH:
+                    cursor.executemany(sql, batch)
+                    batch = []
+            if batch:
+                cursor.executemany(sql, batch)
+            return
+        # PostgreSQL: COPY, several times faster than batched INSERTs.
+        copy_sql = (
+            f"COPY {quote(model._meta.db_table)} "
+            f"({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
+        )
+        with cursor.cursor.copy(copy_sql) as copy:
+            for value in values():
+                copy.write_row(value)
 
 
 def _serve(
@@ -102,7 +174,7 @@ def _serve(
     heapq.heapify(free)
     starts = np.empty_like(arrivals)
     windows = np.empty(arrivals.size, dtype=int)
-    for i, (arrive, service) in enumerate(zip(arrivals, services, strict=True)):
+    for i, (arrive, service) in enumerate(zip(arrivals.tolist(), services.tolist(), strict=True)):
         soonest, counter = heapq.heappop(free)
         start = max(arrive, soonest)
         starts[i], windows[i] = start, counter
@@ -135,31 +207,43 @@ def counter_history_demo_seed(*, lg_code: str, days: int = 455, seed: int | None
         known_days = set(
             TicketDay.objects.filter(day__in=[r.day for r in history]).values_list("day", flat=True)
         )
-        tickets: list[Ticket] = []
-        ticket_days: list[TicketDay] = []
+        tickets: list[dict[str, Any]] = []
+        ticket_days: list[dict[str, Any]] = []
         for row in history:
             if row.day in seen or row.total == 0:
                 continue
             tickets.extend(_day_tickets(rng, row, calendar))
             if row.day not in known_days:
-                ticket_days.append(TicketDay(day=row.day, last_number=row.total))
+                ticket_days.append({"day": row.day, "last_number": row.total})
         if not tickets:
             return 0
         with transaction.atomic(using=alias):
-            TicketDay.objects.bulk_create(ticket_days, batch_size=BATCH)
-            Ticket.objects.bulk_create(tickets, batch_size=BATCH)
+            _insert(alias, TicketDay, ticket_days)
+            _insert(alias, Ticket, tickets)
             if procedures:
+                days_written = sorted({t["issued_on"] for t in tickets})
+                ids = {
+                    (day, number): pk
+                    for pk, day, number in Ticket.objects.filter(
+                        issued_on__gte=days_written[0], issued_on__lte=days_written[-1]
+                    ).values_list("id", "issued_on", "number")
+                }
+                for ticket in tickets:
+                    ticket["id"] = ids[(ticket["issued_on"], ticket["number"])]
                 visits, tasks = _visits(rng, tickets, procedures, departments, today)
-                Visit.objects.bulk_create(visits, batch_size=BATCH)
+                _insert(alias, Visit, visits)
+                codes = dict(
+                    Visit.objects.filter(
+                        public_code__in=[v["public_code"] for v in visits]
+                    ).values_list("public_code", "id")
+                )
                 for task in tasks:
-                    task.visit_id = task.visit.pk
-                Task.objects.bulk_create(tasks, batch_size=BATCH)
+                    task["visit_id"] = codes[task.pop("visit_code")]
+                _insert(alias, Task, tasks)
     return len(tickets)
 
 
-def _day_tickets(rng: np.random.Generator, row, calendar) -> list:
-    from machi.counter.models import Ticket
-
+def _day_tickets(rng: np.random.Generator, row, calendar) -> list[dict[str, Any]]:
     flags = calendar.flags(row.day)
     move_share = (
         MOVE_SEASON_MOVE_SHARE if flags["move_march"] or flags["move_april"] else PURPOSE_SHARES[0]
@@ -179,65 +263,76 @@ def _day_tickets(rng: np.random.Generator, row, calendar) -> list:
     counters = max(2, math.ceil(services.sum() / open_minutes / UTILISATION))
     starts, windows = _serve(arrivals, services, counters)
     calls = np.maximum(arrivals, starts - rng.uniform(0.3, 1.5, size=arrivals.size))
+    issued = _moments(row.day, arrivals)
+    called = _moments(row.day, calls)
+    served = _moments(row.day, starts)
+    finished = _moments(row.day, starts + services)
     return [
-        Ticket(
-            issued_on=row.day,
-            number=n + 1,
-            purpose=PURPOSES[purposes[n]],
-            counter=f"{windows[n]}番窓口",
-            status="done",
-            issued_at=_moment(row.day, arrivals[n]),
-            called_at=_moment(row.day, calls[n]),
-            last_called_at=_moment(row.day, calls[n]),
-            call_count=1,
-            served_at=_moment(row.day, starts[n]),
-            finished_at=_moment(row.day, starts[n] + services[n]),
-        )
+        {
+            "issued_on": row.day,
+            "number": n + 1,
+            "purpose": PURPOSES[purposes[n]],
+            "counter": f"{windows[n]}番窓口",
+            "status": "done",
+            "issued_at": issued[n],
+            "called_at": called[n],
+            "last_called_at": called[n],
+            "call_count": 1,
+            "served_at": served[n],
+            "finished_at": finished[n],
+        }
         for n in range(arrivals.size)
     ]
 
 
 def _visits(rng, tickets, procedures, departments, today) -> tuple[list, list]:
-    from machi.counter.models import Task, Visit
-
     visits, tasks = [], []
     by_event = {
         event: [p for p in procedures if p[3] == event] for event in ("move_in", "move_out")
     }
     for ticket in tickets:
-        if ticket.purpose != "move" or rng.random() >= VISIT_SHARE:
+        if ticket["purpose"] != "move" or rng.random() >= VISIT_SHARE:
             continue
         event = "move_in" if rng.random() < 0.55 else "move_out"
-        recent = (today - ticket.issued_on).days <= OPEN_TASK_DAYS
-        visit = Visit(
-            public_code=_public_code(rng), ticket=ticket, event_type=event,
-            event_date=ticket.issued_on - datetime.timedelta(days=int(rng.integers(0, 10))),
-            status="open" if recent else "closed", opened_at=ticket.served_at,
-            closed_at=None if recent else ticket.finished_at + datetime.timedelta(days=3),
-            opened_by_username="demo",
-        )  # fmt: skip
-        visits.append(visit)
+        day, served, finished = ticket["issued_on"], ticket["served_at"], ticket["finished_at"]
+        recent = (today - day).days <= OPEN_TASK_DAYS
+        code = _public_code(rng)
+        visits.append(
+            {
+                "public_code": code,
+                "ticket_id": ticket["id"],
+                "event_type": event,
+                "event_date": day - datetime.timedelta(days=int(rng.integers(0, 10))),
+                "status": "open" if recent else "closed",
+                "opened_at": served,
+                "closed_at": None if recent else finished + datetime.timedelta(days=3),
+                "opened_by_username": "demo",
+            }
+        )
         choices = by_event[event]
         first = [p for p in choices if p[0].startswith("juki.")]
         others = [p for p in choices if not p[0].startswith("juki.")]
         count = min(len(others), int(rng.integers(1, 4)))
         picked = first + [others[i] for i in rng.choice(len(others), size=count, replace=False)]
-        for code, title, department, _event in picked:
-            done_at_counter = code.startswith("juki.")
+        for procedure, title, department, _event in picked:
+            at_counter = procedure.startswith("juki.")
             lag = datetime.timedelta(hours=float(rng.uniform(1, 72)))
-            done = done_at_counter or not recent
+            done = at_counter or not recent
             tasks.append(
-                Task(
-                    visit=visit, procedure_code=code, title=title, department=department,
-                    department_name=departments.get(department, ""),
-                    due=ticket.issued_on + datetime.timedelta(days=14),
-                    status="done" if done else "open",
-                    taken_at=(ticket.served_at if done_at_counter else ticket.finished_at + lag)
-                    if done else None,
-                    completed_at=(ticket.finished_at if done_at_counter
-                                  else ticket.finished_at + lag * 1.5) if done else None,
-                    taken_by_username="demo" if done else "",
-                    created_at=ticket.served_at,
-                )
-            )  # fmt: skip
+                {
+                    "visit_code": code,
+                    "procedure_code": procedure,
+                    "title": title,
+                    "department": department,
+                    "department_name": departments.get(department, ""),
+                    "due": day + datetime.timedelta(days=14),
+                    "status": "done" if done else "open",
+                    "taken_at": (served if at_counter else finished + lag) if done else None,
+                    "completed_at": (finished if at_counter else finished + lag * 1.5)
+                    if done
+                    else None,
+                    "taken_by_username": "demo" if done else "",
+                    "created_at": served,
+                }
+            )
     return visits, tasks

@@ -40,7 +40,7 @@ def _label(day: datetime.date) -> str:
 def daily_chart(report: selectors.ForecastReport) -> Chart:
     points = report.horizon
     peak = max(points, key=lambda p: p.mean) if points else None
-    description = _("開庁日ごとの来庁者数（整理券の発券数）の予測と80%%の予測区間。")
+    description = _("開庁日ごとの来庁者数（整理券の発券数）の予測と80%の予測区間。")
     if peak is not None:
         description += _("最も多いのは %(day)s の約 %(count)s 人。") % {
             "day": _label(peak.day), "count": round(peak.mean),
