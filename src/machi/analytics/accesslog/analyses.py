@@ -4,7 +4,9 @@
 Each analysis is one query over the municipality's hash-chained audit log
 (``audit_auditentry``) through the read-only DuckDB cursor of
 :mod:`machi.analytics.duck`, with the municipality's parameters (:class:`Params`), for
-a range of local (JST) dates. It returns :class:`Hit` rows, one per user (or terminal)
+a range of local (JST) dates. The log is scanned once a run (:func:`load`: the
+entries of the range into a temporary table of the cursor's session); the analyses
+then query that. It returns :class:`Hit` rows, one per user (or terminal)
 and day, with the counts that raised it and the ``seq`` numbers of the audit entries
 behind it (at most :data:`EVIDENCE_LIMIT`). Nothing is written anywhere.
 
@@ -117,14 +119,42 @@ def _in(values: tuple[str, ...]) -> str:
     return "(" + ", ".join("'" + v.replace("'", "''") + "'" for v in values) + ")"
 
 
-# The entries of the period: local (JST) time, only the columns the analyses use.
-ENTRIES = """
-e AS (
-    SELECT seq, CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS t, actor_id,
-           actor_username, action, object_type, object_id, ip_address
-    FROM audit_auditentry
-    WHERE CAST(created_at AS TIMESTAMP) >= ? AND CAST(created_at AS TIMESTAMP) < ?
-)"""
+# The entries of the run, read from the municipality's log in one scan by :func:`load`
+# (local JST time, only the columns the analyses use) into a temporary table of the
+# DuckDB cursor's own session: held in the process's memory for the run, never written
+# anywhere, dropped by :func:`unload`.
+LOADED = "accesslog_entries"
+ENTRIES = f"""
+e AS (SELECT * FROM {LOADED} WHERE t >= ? AND t < ?)"""
+
+
+def load(cur: Any, date_from: dt.date, date_to: dt.date) -> None:
+    """Read the entries of the dates (JST, both included) in one scan of the log: every
+    analysis then works on them (the log is scanned once, however many queries)."""
+    cur.execute(
+        f"""
+        CREATE OR REPLACE TEMP TABLE {LOADED} AS
+        SELECT seq, CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS t, actor_id,
+               actor_username, action, object_type, object_id, ip_address
+        FROM audit_auditentry
+        WHERE CAST(created_at AS TIMESTAMP) >= ? AND CAST(created_at AS TIMESTAMP) < ?
+        """,
+        list(utc_bounds(date_from, date_to)),
+    )
+
+
+def unload(cur: Any) -> None:
+    cur.execute(f"DROP TABLE IF EXISTS temp.{LOADED}")
+
+
+def local_bounds(date_from: dt.date, date_to: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """Naive JST bounds of the dates (both included), for ``ENTRIES``."""
+    return (
+        dt.datetime.combine(date_from, dt.time.min),
+        dt.datetime.combine(date_to + dt.timedelta(days=1), dt.time.min),
+    )
+
+
 READS = f"""
 r AS (
     SELECT * FROM e
@@ -151,7 +181,7 @@ def off_hours(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) ->
     GROUP BY actor_id, d ORDER BY d, actor_id
     """
     rows = cur.execute(
-        sql, [*utc_bounds(date_from, date_to), closed, closed, params.work_start, params.work_end]
+        sql, [*local_bounds(date_from, date_to), closed, closed, params.work_start, params.work_end]
     ).fetchall()
     return [
         Hit(
@@ -176,16 +206,10 @@ def off_hours(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) ->
 
 
 def mass_access(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
+    at_least = min(params.mass_residents, params.mass_daily)
+    window, window_params = _window("r", "object_id", "actor_id", params.mass_minutes, at_least)
     sql = f"""
-    WITH {ENTRIES}, {READS},
-    w AS (
-        SELECT actor_id, actor_username, t, seq, object_id,
-               count(DISTINCT object_id) OVER (
-                   PARTITION BY actor_id ORDER BY t
-                   RANGE BETWEEN to_minutes(CAST(? AS BIGINT)) PRECEDING AND CURRENT ROW
-               ) AS k
-        FROM r
-    )
+    WITH {ENTRIES}, {READS}, {window}
     SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, max(k),
            count(DISTINCT object_id), arg_max(t, k),
            list(seq ORDER BY seq) FILTER (WHERE k >= ?)
@@ -196,7 +220,7 @@ def mass_access(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) 
     rows = cur.execute(
         sql,
         [
-            *utc_bounds(date_from, date_to), params.mass_minutes, params.mass_residents,
+            *local_bounds(date_from, date_to), *window_params, params.mass_residents,
             params.mass_residents, params.mass_daily,
         ],
     ).fetchall()  # fmt: skip
@@ -268,7 +292,7 @@ def no_reason(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) ->
     """
     hours = params.reason_window_hours
     rows = cur.execute(
-        sql, [*utc_bounds(date_from, date_to), *([hours] * 10), params.no_reason_min]
+        sql, [*local_bounds(date_from, date_to), *([hours] * 10), params.no_reason_min]
     ).fetchall()
     return [
         Hit(
@@ -284,17 +308,48 @@ def no_reason(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) ->
     ]
 
 
-def _sharing(counted: str, per: str) -> str:
-    """SQL: the work entries from a terminal, each with ``k``, the number of distinct
-    ``counted`` (terminals or accounts) per ``per`` within the window that ends at it."""
-    return f"""
+def _window(source: str, counted: str, per: str, minutes: int, at_least: int) -> tuple[str, list]:
+    """SQL (CTEs ``cand``, ``w``) and its parameters: the rows of ``source``, each with
+    ``k``, the number of distinct ``counted`` per ``per`` within the ``minutes`` ending at
+    it. Only the (``per``, day) with ``at_least`` distinct ``counted`` that day (or in the
+    last minutes of the day before) can reach it, so only their rows are windowed: the
+    costly distinct window runs on a few rows, and the result is the same."""
+    varied = f"HAVING min({counted}) <> max({counted})" if at_least >= 2 else ""
+    sql = f"""
+    both_days AS (
+        SELECT {per}, {counted}, CAST(t AS DATE) AS d FROM {source}
+        UNION ALL
+        SELECT {per}, {counted}, CAST(t + to_minutes(CAST(? AS BIGINT)) AS DATE) AS d
+        FROM {source}
+    ),
+    -- Cheap first: groups with two different values at all (most have one).
+    varied AS (
+        SELECT {per}, d FROM both_days GROUP BY {per}, d {varied}
+    ),
+    cand AS (
+        SELECT b.{per}, b.d FROM both_days b SEMI JOIN varied v ON v.{per} = b.{per} AND v.d = b.d
+        GROUP BY b.{per}, b.d HAVING count(DISTINCT b.{counted}) >= ?
+    ),
     w AS (
-        SELECT *, count(DISTINCT {counted}) OVER (
-            PARTITION BY {per} ORDER BY t
+        SELECT s.*, count(DISTINCT s.{counted}) OVER (
+            PARTITION BY s.{per} ORDER BY s.t
             RANGE BETWEEN to_minutes(CAST(? AS BIGINT)) PRECEDING AND CURRENT ROW) AS k
-        FROM e WHERE actor_id IS NOT NULL AND ip_address <> ''
-                 AND action NOT IN {_in(NOT_WORK)}
+        FROM {source} s
+        WHERE EXISTS (
+            SELECT 1 FROM cand c WHERE c.{per} = s.{per}
+              AND (c.d = CAST(s.t AS DATE)
+                   OR c.d = CAST(s.t + to_minutes(CAST(? AS BIGINT)) AS DATE))
+        )
     )"""
+    return sql, [minutes, at_least, minutes, minutes]
+
+
+# The work entries from a terminal (for the sharing analyses).
+WORK = f"""
+work AS (
+    SELECT * FROM e WHERE actor_id IS NOT NULL AND ip_address <> ''
+                      AND action NOT IN {_in(NOT_WORK)}
+)"""
 
 
 def account(
@@ -305,7 +360,7 @@ def account(
     *,
     disabled_ids: list[int] | tuple[int, ...] = (),
 ) -> list[Hit]:
-    bounds = utc_bounds(date_from, date_to)
+    bounds = local_bounds(date_from, date_to)
     hits: list[Hit] = []
     disabled = [int(i) for i in disabled_ids]
     if disabled:
@@ -332,14 +387,15 @@ def account(
             for a, name, d, n, seqs in rows
         ]
     # One account from several terminals within the window (a shared ID).
+    window, window_params = _window("work", "ip_address", "actor_id", params.shared_minutes, 2)
     rows = cur.execute(
         f"""
-        WITH {ENTRIES}, {_sharing("ip_address", "actor_id")}
+        WITH {ENTRIES}, {WORK}, {window}
         SELECT actor_id, any_value(actor_username), CAST(t AS DATE) AS d, max(k),
                list(DISTINCT ip_address), list(seq ORDER BY seq) FILTER (WHERE k >= 2)
         FROM w GROUP BY actor_id, d HAVING max(k) >= 2 ORDER BY d, actor_id
         """,
-        [*bounds, params.shared_minutes],
+        [*bounds, *window_params],
     ).fetchall()
     hits += [
         Hit(
@@ -359,16 +415,17 @@ def account(
         for a, name, d, k, ips, seqs in rows
     ]
     # One terminal used by several accounts within the window.
+    users = params.shared_terminal_users
+    window, window_params = _window("work", "actor_id", "ip_address", params.shared_minutes, users)
     rows = cur.execute(
         f"""
-        WITH {ENTRIES}, {_sharing("actor_id", "ip_address")}
+        WITH {ENTRIES}, {WORK}, {window}
         SELECT ip_address, CAST(t AS DATE) AS d, max(k), list(DISTINCT actor_username),
                list(seq ORDER BY seq) FILTER (WHERE k >= ?)
         FROM w GROUP BY ip_address, d HAVING max(k) >= ? ORDER BY d, ip_address
         """,
-        [*bounds, params.shared_minutes, params.shared_terminal_users,
-         params.shared_terminal_users],
-    ).fetchall()  # fmt: skip
+        [*bounds, *window_params, users, users],
+    ).fetchall()
     hits += [
         Hit(
             "account",
@@ -391,7 +448,7 @@ def account(
 
 
 def failed_login(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) -> list[Hit]:
-    bounds = utc_bounds(date_from, date_to)
+    bounds = local_bounds(date_from, date_to)
     failed, mfa, locked = _in(FAILED_LOGIN_ACTIONS), f"'{MFA_FAILED}'", f"'{LOCKED_OUT}'"
     rows = cur.execute(
         f"""
@@ -464,12 +521,21 @@ def run_all(
     params: Params,
     *,
     disabled_ids: list[int] | tuple[int, ...] = (),
+    loaded: bool = False,
 ) -> dict[str, list[Hit]]:
-    """Every analysis over the dates (JST, both included): analysis → hits."""
-    return {
-        "off_hours": off_hours(cur, date_from, date_to, params),
-        "mass_access": mass_access(cur, date_from, date_to, params),
-        "no_reason": no_reason(cur, date_from, date_to, params),
-        "account": account(cur, date_from, date_to, params, disabled_ids=disabled_ids),
-        "failed_login": failed_login(cur, date_from, date_to, params),
-    }
+    """Every analysis over the dates (JST, both included): analysis → hits. Loads the
+    entries first unless ``loaded`` (the caller called :func:`load` for a range that
+    covers the dates)."""
+    if not loaded:
+        load(cur, date_from, date_to)
+    try:
+        return {
+            "off_hours": off_hours(cur, date_from, date_to, params),
+            "mass_access": mass_access(cur, date_from, date_to, params),
+            "no_reason": no_reason(cur, date_from, date_to, params),
+            "account": account(cur, date_from, date_to, params, disabled_ids=disabled_ids),
+            "failed_login": failed_login(cur, date_from, date_to, params),
+        }
+    finally:
+        if not loaded:
+            unload(cur)

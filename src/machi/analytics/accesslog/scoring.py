@@ -36,7 +36,7 @@ from machi.analytics.accesslog.analyses import (
     Hit,
     Params,
     _in,
-    utc_bounds,
+    local_bounds,
 )
 
 FEATURES = ("entries", "reads", "residents", "off_hours", "failures", "terminals")
@@ -60,7 +60,8 @@ class UserDayScore:
 def features(
     cur: Any, date_from: dt.date, date_to: dt.date, params: Params
 ) -> dict[tuple[int, dt.date], tuple[str, dict[str, int]]]:
-    """(actor_id, day) → (username, feature counts) over the dates (JST, both included)."""
+    """(actor_id, day) → (username, feature counts) over the dates (JST, both included);
+    the entries must be loaded (:func:`analyses.load`)."""
     closed = params.closed_days(date_from, date_to)
     failures = (*FAILED_LOGIN_ACTIONS, MFA_FAILED)
     reads = f"object_type = 'resident' AND object_id <> '' AND action IN {_in(RESIDENT_READS)}"
@@ -78,7 +79,7 @@ def features(
         FROM e WHERE actor_id IS NOT NULL AND action <> 'logout'
         GROUP BY actor_id, d
         """,
-        [*utc_bounds(date_from, date_to), closed, params.work_start, params.work_end],
+        [*local_bounds(date_from, date_to), closed, params.work_start, params.work_end],
     ).fetchall()
     return {
         (int(a), d): (name or "", dict(zip(FEATURES, (int(v) for v in values), strict=True)))

@@ -91,8 +91,12 @@ def accesslog_day_run(
     ids = list(disabled_staff_ids(lg_code) if disabled_ids is None else disabled_ids)
     history_from = day - dt.timedelta(days=params.history_days)
     with duck_cursor(lg_code) as cur:
-        hits = analyses.run_all(cur, day, day, params, disabled_ids=ids)
-        counts = scoring.features(cur, history_from, day, params)
+        analyses.load(cur, history_from, day)  # one scan: the day and its history
+        try:
+            hits = analyses.run_all(cur, day, day, params, disabled_ids=ids, loaded=True)
+            counts = scoring.features(cur, history_from, day, params)
+        finally:
+            analyses.unload(cur)
     every_hit = [h for found in hits.values() for h in found]
     scores = scoring.score_day(day, counts, every_hit, params)
     by_user = {s.actor_id: s for s in scores}

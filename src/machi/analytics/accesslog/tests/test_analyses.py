@@ -81,16 +81,21 @@ def test_parameters_change_what_is_found(log):
     assert all(h.reasons["closed_day"] for h in hits["off_hours"] if h.day != scratch.DATE_TO)
     # No disabled account: no such finding.
     with duck_cursor(scratch.INJECTED) as cur:
+        analyses.load(cur, scratch.DATE_TO, scratch.DATE_TO)
         hits = analyses.account(cur, scratch.DATE_TO, scratch.DATE_TO, base)
+        analyses.unload(cur)
     assert "disabled" not in {h.reasons["kind"] for h in hits}
 
 
 def test_the_score_ranks_the_injected_users_on_top(log):
     day = scratch.DATE_TO
     params = analyses.Params()
+    since = day - dt.timedelta(days=params.history_days)
     with duck_cursor(scratch.INJECTED) as cur:
-        hits = analyses.run_all(cur, day, day, params, disabled_ids=log.disabled_ids)
-        counts = scoring.features(cur, day - dt.timedelta(days=params.history_days), day, params)
+        analyses.load(cur, since, day)
+        hits = analyses.run_all(cur, day, day, params, disabled_ids=log.disabled_ids, loaded=True)
+        counts = scoring.features(cur, since, day, params)
+        analyses.unload(cur)
     scores = scoring.score_day(day, counts, [h for found in hits.values() for h in found], params)
     print("\n", [(s.actor_username, s.score) for s in scores])
     # The users a scenario is about; the users no scenario touched at all.
