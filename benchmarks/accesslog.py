@@ -27,9 +27,10 @@ Every value is a fixed function of the row number, so two runs build the same da
 Then times, through the read-only DuckDB path the daily run uses
 (``machi.analytics.duck.duck_cursor``): the one scan of the log (``analyses.load``) and
 the five analyses over the **whole year** (every entry), the same for **one day**, the
-score's features for one day with its 28 days of history, and the whole daily run (``accesslog_day_run``: analyses, scores and
-storing the findings). Prints JSON only: seconds per analysis and in total (target ≤ 30 s
-for the five over every entry), the hit counts, the row counts and the set-up time.
+score's features for one day with its 28 days of history, and the whole daily run
+(``accesslog_day_run``: analyses, scores and storing the findings). Prints JSON only:
+seconds per step and in total (target ≤ 30 s for the five over every entry), the hit
+counts, the row counts and the set-up time.
 """
 
 from __future__ import annotations
