@@ -123,6 +123,13 @@ def test_the_analysis_cannot_write(scratch):
         ]:
             with pytest.raises(ReadOnlyError):
                 cur.execute(statement)
+        if selectors._engine(cur) == "sqlite":
+            # the figures' narrowing queries run in SQLite itself (sqlite_query), which
+            # opened the file read-only too
+            with pytest.raises(ReadOnlyError, match="readonly"):
+                cur.execute(
+                    "SELECT * FROM sqlite_query('tenant', 'DELETE FROM counter_visit RETURNING id')"
+                )
         assert cur.execute("SELECT count(*) FROM counter_visit").fetchone() == (11,)
 
 
