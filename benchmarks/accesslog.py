@@ -190,6 +190,14 @@ def generate(*, entries: int, staff: int, days: list[dt.date]) -> dict[str, int]
 
     with tenant_context(LG_CODE):  # later appends (the daily run's own entry) follow on
         AuditChainHead.objects.filter(pk=1).update(last_seq=base + groups * GROUP)
+        connection = connections[tenant_alias(LG_CODE)]
+        if connection.vendor == "postgresql":  # the ids were given: move the sequences on
+            with connection.cursor() as cursor:
+                for table in ("audit_auditentry", "counter_visit", "counter_task"):
+                    cursor.execute(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT max(id) FROM {table}))"
+                    )
     return {
         "audit_entries": groups * GROUP,
         "tasks": groups,

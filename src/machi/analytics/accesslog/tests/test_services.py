@@ -114,3 +114,24 @@ def test_cli_refuses_a_bad_date(log):
 
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("analytics", "accesslog", "--tenant", scratch.INJECTED, "--date", "2026-13-01")
+
+
+def test_the_municipality_parameters_and_the_score_only_findings(log):
+    from machi.analytics.accesslog.models import AccessLogSettings
+
+    with tenant_context(scratch.INJECTED):
+        AccessLogSettings.objects.create(pk=1, mass_residents=60, queue_min_score=0.5)
+        run = services.accesslog_day_run(day=DAY, disabled_ids=log.disabled_ids)
+        assert run.hits["mass_access"] == []  # 46 residents in 10 minutes: under 60 now
+        anomalies = Finding.objects.filter(day=DAY, analysis="anomaly")
+        hit_users = {h.actor_id for found in run.hits.values() for h in found}
+        expected = {s.actor_id for s in run.scores if s.score >= 0.5} - hit_users
+        assert expected and {f.actor_id for f in anomalies} == expected
+
+
+def test_the_synthetic_log_is_a_valid_chain(log):
+    from machi.audit.selectors import audit_verify
+
+    with tenant_context(scratch.INJECTED):
+        result = audit_verify()
+    assert result.ok and result.entries >= len(log.entries)
