@@ -80,7 +80,7 @@ class Dialect:
                 f"(WITH RECURSIVE r(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM r"
                 f" WHERE n < {count}) SELECT n FROM r) AS r"
             )
-        return f"generate_series(1, {count}) AS r(n)"
+        return f"generate_series(CAST(1 AS bigint), {count}) AS r(n)"
 
     def ts(self, epoch: str) -> str:
         if self.vendor == "sqlite":
