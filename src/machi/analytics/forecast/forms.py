@@ -26,6 +26,8 @@ class OptionsForm(forms.Form):
 
 
 class EventForm(forms.Form):
+    """Its ids start with ``event_`` (the options form above it also has a ``day``)."""
+
     day = forms.DateField(label=_("日付"), widget=forms.DateInput(attrs={"type": "date"}))
     name = forms.CharField(
         label=_("行事・締切の名前"), max_length=NAME_MAX,
@@ -35,3 +37,7 @@ class EventForm(forms.Form):
         label=_("見込む増減（％）"), min_value=EFFECT_MIN, max_value=EFFECT_MAX,
         help_text=_("いつもの日より何％多いか（少ないときは負の数）。例: 60"),
     )  # fmt: skip
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "event_%s")
+        super().__init__(*args, **kwargs)

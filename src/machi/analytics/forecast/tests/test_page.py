@@ -45,6 +45,10 @@ def test_page_shows_chart_table_staffing_and_backtest(signed_in, admin_a, histor
     markup = re.sub(r"<svg.*?</svg>", "", html, flags=re.S)
     assert not re.search(r"<script(?![^>]*\bsrc=)", markup)
     assert "style=" not in markup and "<style" not in markup
+    ids = re.findall(r'\sid="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # the two forms' fields too
+    assert re.search(r"途中から \d+ 回", html)
+    assert re.search(r"実際の数が入った割合: \d+%", html)
 
 
 def test_hourly_day_and_target(signed_in, admin_a, history_a):
