@@ -13,7 +13,9 @@ touched. Migration entries are not undone: a resident migrated from a legacy sys
 already a resident before the migration, so dates before it count the migrated record.
 
 The counting runs in the database (one grouped query over the residents, one for the
-households), so it scales to a million residents.
+households), so it scales to a million residents; both read only the covering index
+``standarddata_population_cover`` (status, machiaza, sex, birth_date_approx,
+household_id; migration 0003), never the wide resident rows.
 """
 
 from __future__ import annotations
