@@ -317,6 +317,14 @@ def _window(source: str, counted: str, per: str, minutes: int, at_least: int) ->
     last minutes of the day before) can reach it, so only their rows are windowed: the
     costly distinct window runs on a few rows, and the result is the same."""
     varied = f"HAVING min({counted}) <> max({counted})" if at_least >= 2 else ""
+    # Two different values are two distinct ones: then ``varied`` is the answer already.
+    cand = (
+        "SELECT * FROM varied"
+        if at_least <= 2
+        else f"""
+        SELECT b.{per}, b.d FROM both_days b SEMI JOIN varied v ON v.{per} = b.{per} AND v.d = b.d
+        GROUP BY b.{per}, b.d HAVING count(DISTINCT b.{counted}) >= ?"""
+    )
     sql = f"""
     both_days AS (
         SELECT {per}, {counted}, CAST(t AS DATE) AS d FROM {source}
@@ -328,9 +336,7 @@ def _window(source: str, counted: str, per: str, minutes: int, at_least: int) ->
     varied AS (
         SELECT {per}, d FROM both_days GROUP BY {per}, d {varied}
     ),
-    cand AS (
-        SELECT b.{per}, b.d FROM both_days b SEMI JOIN varied v ON v.{per} = b.{per} AND v.d = b.d
-        GROUP BY b.{per}, b.d HAVING count(DISTINCT b.{counted}) >= ?
+    cand AS ({cand}
     ),
     w AS (
         SELECT s.*, count(DISTINCT s.{counted}) OVER (
@@ -343,7 +349,7 @@ def _window(source: str, counted: str, per: str, minutes: int, at_least: int) ->
                    OR c.d = CAST(s.t + to_minutes(CAST(? AS BIGINT)) AS DATE))
         )
     )"""
-    return sql, [minutes, minutes, at_least, minutes, minutes]
+    return sql, [minutes, minutes, *([at_least] if at_least > 2 else []), minutes, minutes]
 
 
 # The work entries from a terminal (for the sharing analyses).
