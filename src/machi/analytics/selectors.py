@@ -206,26 +206,28 @@ def _engine(cur) -> str:
     return str(row[0]) if row else ""
 
 
-def _sqlite_text(moment: dt.datetime | dt.date) -> str:
-    """A literal as Django stores it in SQLite (naive UTC ``YYYY-MM-DD HH:MM:SS``)."""
+def _native_literal(engine: str, moment: dt.datetime | dt.date) -> str:
+    """A literal in the database's own SQL: SQLite compares the text Django stores (naive
+    UTC ``YYYY-MM-DD HH:MM:SS``), PostgreSQL a ``timestamptz`` in UTC."""
     if isinstance(moment, dt.datetime):
-        return moment.strftime("'%Y-%m-%d %H:%M:%S'")
+        text = moment.strftime("%Y-%m-%d %H:%M:%S")
+        return f"'{text}'" if engine == "sqlite" else f"TIMESTAMPTZ '{text}+00'"
     return f"'{moment.isoformat()}'"
 
 
-def rows_of(cur, table: str, columns: list[str], sqlite_where: str) -> str:
-    """A FROM item: ``table``'s ``columns``, for SQLite only the rows matching
-    ``sqlite_where`` (SQLite's own SQL, run by SQLite through its indexes).
+def rows_of(cur, engine: str, table: str, columns: list[str], native_where: str) -> str:
+    """A FROM item: ``table``'s ``columns``, only the rows matching ``native_where`` (the
+    database's own SQL, run by the database itself through its indexes).
 
     DuckDB's SQLite scanner pushes no filter down: every query would read the whole
-    table (a second a million rows). ``sqlite_query`` runs the narrowing query in SQLite
-    itself, read-only like the scanner; the DuckDB query around it still applies its own
-    exact conditions, so ``sqlite_where`` need only be a superset. On PostgreSQL the
-    scanner pushes DuckDB's filters into PostgreSQL and the table is read as it is."""
-    if _engine(cur) != "sqlite":
-        return table
-    query = f"SELECT {', '.join(columns)} FROM {table} WHERE {sqlite_where}"
-    return f"sqlite_query('{ATTACHED}', '{query.replace(chr(39), chr(39) * 2)}') AS {table}"
+    table (a second a million rows), and the PostgreSQL scanner read most of it.
+    ``sqlite_query``/``postgres_query`` run the narrowing query in the database itself,
+    read-only like the attach; the DuckDB query around it still applies its own exact
+    conditions, so ``native_where`` need only be a superset."""
+    function = "sqlite_query" if engine == "sqlite" else "postgres_query"
+    name = table if engine == "sqlite" else f"public.{table}"
+    query = f"SELECT {', '.join(columns)} FROM {name} WHERE {native_where}"
+    return f"{function}('{ATTACHED}', '{query.replace(chr(39), chr(39) * 2)}') AS {table}"
 
 
 def _tagged(rows: Iterable[tuple]) -> dict[str, Counter]:
@@ -241,27 +243,30 @@ def counter_raw(cur, period: Period) -> Raw:
     """One pass over each table: the period's visits (with their tasks), tickets and
     used pre-applications, every figure an aggregate of that pass."""
     p = period.params
-    lo, hi = _sqlite_text(period.start), _sqlite_text(period.end)
+    engine = _engine(cur)
+    lo, hi = _native_literal(engine, period.start), _native_literal(engine, period.end)
     in_visits = f"opened_at >= {lo} AND opened_at < {hi}"
-    visits = rows_of(cur, "counter_visit", ["id", "opened_at", "event_type"], in_visits)
-    # SQLite: the tasks of the visits' id range (a visit's id grows with its time)
+    visits = rows_of(cur, engine, "counter_visit", ["id", "opened_at", "event_type"], in_visits)
+    # the tasks of the visits' id range (a visit's id grows with its time)
     tasks = rows_of(
         cur,
+        engine,
         "counter_task",
         ["visit_id"],
         f"visit_id BETWEEN (SELECT min(id) FROM counter_visit WHERE {in_visits})"
         f" AND (SELECT max(id) FROM counter_visit WHERE {in_visits})",
     )
-    day_lo = _sqlite_text(period.date_from - dt.timedelta(days=1))
-    day_hi = _sqlite_text(period.date_to + dt.timedelta(days=1))
+    day_lo = _native_literal(engine, period.date_from - dt.timedelta(days=1))
+    day_hi = _native_literal(engine, period.date_to + dt.timedelta(days=1))
     tickets = rows_of(
         cur,
+        engine,
         "counter_ticket",
         ["purpose", "counter", "status", "issued_at", "called_at", "served_at", "finished_at"],
         f"issued_on BETWEEN {day_lo} AND {day_hi}",  # the indexed local day, widened
     )
     used = rows_of(
-        cur, "counter_preapplication", ["used_at"], f"used_at >= {lo} AND used_at < {hi}"
+        cur, engine, "counter_preapplication", ["used_at"], f"used_at >= {lo} AND used_at < {hi}"
     )
     # one query a table: (tag, text key, number key, number key, count) rows
     v_rows = cur.execute(
