@@ -19,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
+from machi.analytics.forecast.demo import counter_history_demo_seed
 from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
@@ -150,6 +151,7 @@ def demo_seed() -> list[DemoLogin]:
         demo_events_seed(lg_code)
         demo_opendata_seed(lg_code)
         standard_demo_seed(lg_code=lg_code)
+        counter_history_demo_seed(lg_code=lg_code)  # 15 months: dashboards and the forecast
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
         demo_announcements_seed(lg_code)
