@@ -14,8 +14,8 @@ already a resident before the migration, so dates before it count the migrated r
 
 The counting runs in the database (one grouped query over the residents, one for the
 households), so it scales to a million residents; both read only the covering index
-``standarddata_population_cover`` (status, machiaza, sex, birth_date_approx,
-household_id; migration 0003), never the wide resident rows.
+``registry_population_cover`` (status, machiaza, sex, birth_date_approx,
+household_id; the Resident model's Meta), never the wide resident rows.
 """
 
 from __future__ import annotations

@@ -158,7 +158,7 @@ def test_the_counts_read_the_covering_index(municipality_a):
     connection = connections[tenant_alias(municipality_a.lg_code)]
     with connection.cursor() as cursor:
         found = connection.introspection.get_constraints(cursor, "registry_resident")
-    index = found["standarddata_population_cover"]
+    index = found["registry_population_cover"]
     assert index["index"] and not index["unique"]
     assert index["columns"] == ["status", "machiaza", "sex", "birth_date_approx", "household_id"]
     if connection.vendor == "sqlite":
@@ -168,4 +168,4 @@ def test_the_counts_read_the_covering_index(municipality_a):
                 "FROM registry_resident WHERE status = '1' GROUP BY machiaza"
             )
             plan = " ".join(str(row) for row in cursor.fetchall())
-        assert "COVERING INDEX standarddata_population_cover" in plan
+        assert "COVERING INDEX registry_population_cover" in plan
