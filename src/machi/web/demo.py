@@ -152,10 +152,32 @@ def demo_seed() -> list[DemoLogin]:
         demo_opendata_seed(lg_code)
         standard_demo_seed(lg_code=lg_code)
         counter_history_demo_seed(lg_code=lg_code)  # 15 months: dashboards and the forecast
+        _demo_accesslog_seed(lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
         demo_announcements_seed(lg_code)
     return logins
+
+
+def _demo_accesslog_seed(lg_code: str) -> None:
+    """Four weeks of synthetic staff activity (accounts from id 900001, not real staff)
+    with the access-log scenarios on the last open day, analysed, so the security
+    officer's queue has findings to review. Once per municipality."""
+    from machi.analytics.accesslog.models import Finding
+    from machi.analytics.accesslog.services import accesslog_day_run
+    from machi.analytics.accesslog.synthetic import BASE_ID, synthetic_log, synthetic_write
+    from machi.audit.models import AuditEntry
+    from machi.japanese.business_time import is_closed_day
+
+    day = datetime.date.today() - datetime.timedelta(days=1)
+    while is_closed_day(day):
+        day -= datetime.timedelta(days=1)
+    with tenant_context(lg_code):
+        if Finding.objects.exists() or AuditEntry.objects.filter(actor_id__gt=BASE_ID).exists():
+            return
+        log = synthetic_log(date_from=day - datetime.timedelta(days=27), date_to=day)
+        synthetic_write(log)
+        accesslog_day_run(day=day, disabled_ids=log.disabled_ids)
 
 
 def _demo_faq_seed(lg_code: str) -> None:
