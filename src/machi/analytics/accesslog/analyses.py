@@ -34,6 +34,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from machi.analytics.duck import ATTACHED
+from machi.analytics.selectors import _engine, _native_literal, rows_of
 from machi.japanese.business_time import ClosedDays
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -128,18 +130,62 @@ ENTRIES = f"""
 e AS (SELECT * FROM {LOADED} WHERE t >= ? AND t < ?)"""
 
 
+# The columns the analyses read.
+COLUMNS = (
+    "seq", "created_at", "actor_id", "actor_username", "action", "object_type", "object_id",
+    "ip_address",
+)  # fmt: skip
+
+
+def native_where(engine: str, date_from: dt.date, date_to: dt.date) -> str:
+    """The range of the dates (JST, both included) in the database's own SQL, on the
+    indexed ``created_at`` itself (no function around it), so the database reads only
+    the range through its index."""
+    lo, hi = (_native_literal(engine, moment) for moment in utc_bounds(date_from, date_to))
+    return f"created_at >= {lo} AND created_at < {hi}"
+
+
+def _covers_the_log(cur: Any, date_from: dt.date, date_to: dt.date) -> bool:
+    """Whether the dates hold every entry of the SQLite log (its first and last
+    ``created_at``, two lookups in the index): then reading the table straight through
+    is cheaper than through the index."""
+    query = "SELECT min(created_at), max(created_at) FROM audit_auditentry"
+    first, last = cur.execute(
+        f"SELECT CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP) FROM sqlite_query("
+        f"'{ATTACHED}', '{query}') t(a, b)"
+    ).fetchone()
+    lo, hi = utc_bounds(date_from, date_to)
+    return first is None or (first >= lo and last < hi)
+
+
 def load(cur: Any, date_from: dt.date, date_to: dt.date) -> None:
-    """Read the entries of the dates (JST, both included) in one scan of the log: every
-    analysis then works on them (the log is scanned once, however many queries). The
-    bounds compare the column itself (no cast), so PostgreSQL gets the filter and uses
-    its index on ``created_at``."""
+    """Read the entries of the dates (JST, both included) in one pass over the log:
+    every analysis then works on them (the log is read once, however many queries).
+
+    DuckDB's SQLite scanner pushes no filter down (a one-day run would read the whole
+    log), so the database narrows the rows itself through its index on ``created_at``
+    (``sqlite_query``/``postgres_query``, read-only like the attach: see
+    :func:`machi.analytics.selectors.rows_of`), handing DuckDB only the columns the
+    analyses use. A range holding the whole SQLite log is read straight through (an
+    index walk over every row would only be slower)."""
+    engine = _engine(cur)
+    if engine == "sqlite" and _covers_the_log(cur, date_from, date_to):
+        source = "audit_auditentry"
+    else:
+        source = rows_of(
+            cur, engine, "audit_auditentry", list(COLUMNS), native_where(engine, date_from, date_to)
+        )
     cur.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE {LOADED} AS
-        SELECT seq, CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS t, actor_id,
-               actor_username, action, object_type, object_id, ip_address
-        FROM audit_auditentry
-        WHERE created_at >= ? AND created_at < ?
+        SELECT CAST(seq AS BIGINT) AS seq,
+               CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS t,
+               CAST(actor_id AS BIGINT) AS actor_id,
+               CAST(actor_username AS VARCHAR) AS actor_username,
+               CAST(action AS VARCHAR) AS action, CAST(object_type AS VARCHAR) AS object_type,
+               CAST(object_id AS VARCHAR) AS object_id, CAST(ip_address AS VARCHAR) AS ip_address
+        FROM {source}
+        WHERE CAST(created_at AS TIMESTAMP) >= ? AND CAST(created_at AS TIMESTAMP) < ?
         """,
         list(utc_bounds(date_from, date_to)),
     )
@@ -311,7 +357,7 @@ def no_reason(cur: Any, date_from: dt.date, date_to: dt.date, params: Params) ->
 
 
 def _window(source: str, counted: str, per: str, minutes: int, at_least: int) -> tuple[str, list]:
-    """SQL (CTEs ``cand``, ``w``) and its parameters: the rows of ``source``, each with
+    """SQL (CTEs ``ever`` … ``cand``, ``w``) and its parameters: the rows of ``source``, each with
     ``k``, the number of distinct ``counted`` per ``per`` within the ``minutes`` ending at
     it. Only the (``per``, day) with ``at_least`` distinct ``counted`` that day (or in the
     last minutes of the day before) can reach it, so only their rows are windowed: the
@@ -325,12 +371,22 @@ def _window(source: str, counted: str, per: str, minutes: int, at_least: int) ->
         SELECT b.{per}, b.d FROM both_days b SEMI JOIN varied v ON v.{per} = b.{per} AND v.d = b.d
         GROUP BY b.{per}, b.d HAVING count(DISTINCT b.{counted}) >= ?"""
     )
+    # Cheapest first: the ``per`` with two different values in the whole range at all (an
+    # account on one terminal, a terminal of one account, never reach two); only their
+    # rows go on to the per-day count.
+    ever = (
+        f"SELECT {per} FROM {source} GROUP BY {per} HAVING min({counted}) <> max({counted})"
+        if at_least >= 2
+        else f"SELECT DISTINCT {per} FROM {source}"
+    )
     sql = f"""
+    ever AS ({ever}),
+    pool AS (SELECT s.* FROM {source} s SEMI JOIN ever USING ({per})),
     both_days AS (
-        SELECT {per}, {counted}, CAST(t AS DATE) AS d FROM {source}
+        SELECT {per}, {counted}, CAST(t AS DATE) AS d FROM pool
         UNION ALL
         SELECT {per}, {counted}, CAST(t + to_minutes(CAST(? AS BIGINT)) AS DATE) AS d
-        FROM {source} WHERE CAST(t + to_minutes(CAST(? AS BIGINT)) AS DATE) <> CAST(t AS DATE)
+        FROM pool WHERE CAST(t + to_minutes(CAST(? AS BIGINT)) AS DATE) <> CAST(t AS DATE)
     ),
     -- Cheap first: groups with two different values at all (most have one).
     varied AS (
@@ -342,7 +398,7 @@ def _window(source: str, counted: str, per: str, minutes: int, at_least: int) ->
         SELECT s.*, count(DISTINCT s.{counted}) OVER (
             PARTITION BY s.{per} ORDER BY s.t
             RANGE BETWEEN to_minutes(CAST(? AS BIGINT)) PRECEDING AND CURRENT ROW) AS k
-        FROM {source} s
+        FROM pool s
         WHERE EXISTS (
             SELECT 1 FROM cand c WHERE c.{per} = s.{per}
               AND (c.d = CAST(s.t AS DATE)

@@ -6,10 +6,12 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from django.db import connections
 
 from machi.analytics.accesslog import analyses, scoring, synthetic
 from machi.analytics.accesslog.tests import scratch
 from machi.analytics.duck import duck_cursor
+from machi.tenancy.context import tenant_alias
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +109,41 @@ def test_the_score_ranks_the_injected_users_on_top(log):
     mass = next(s for s in scores if s.actor_id == synthetic.BASE_ID + 3)
     assert any(r.get("feature") == "residents" and r["z"] >= 3 for r in mass.reasons)
     assert any(r.get("analysis") == "mass_access" for r in mass.reasons)
+
+
+def test_a_day_is_read_through_the_index(log):
+    """``load`` has the database narrow the log to the dates itself: a one-day run holds
+    exactly that day's entries, and the database's plan for the narrowing query goes
+    through the index on ``created_at``, not the whole table."""
+    day = dt.date(2026, 11, 18)
+    with duck_cursor(scratch.INJECTED) as cur:
+        analyses.load(cur, day, day)
+        loaded = cur.execute(f"SELECT seq FROM {analyses.LOADED} ORDER BY seq").fetchall()
+        analyses.unload(cur)
+        # The same day through DuckDB's own full scan of the attached table.
+        expected = cur.execute(
+            "SELECT seq FROM audit_auditentry"
+            " WHERE CAST(CAST(created_at AS TIMESTAMP) + INTERVAL 9 HOUR AS DATE) = ? ORDER BY seq",
+            [day],
+        ).fetchall()
+        (everything,) = cur.execute("SELECT count(*) FROM audit_auditentry").fetchone()
+    assert loaded == expected and 0 < len(loaded) < everything
+    connection = connections[tenant_alias(scratch.INJECTED)]
+    where = analyses.native_where(connection.vendor.replace("postgresql", "postgres"), day, day)
+    query = f"SELECT {', '.join(analyses.COLUMNS)} FROM audit_auditentry WHERE {where}"
+    # A connection of its own (the test's guard keeps the scratch database out of its
+    # transaction), like DuckDB's.
+    raw = connection.get_new_connection(connection.get_connection_params())
+    try:
+        c = raw.cursor()
+        if connection.vendor == "sqlite":
+            c.execute(f"EXPLAIN QUERY PLAN {query}")
+            plan = " ".join(str(row[-1]) for row in c.fetchall())
+            assert "SEARCH" in plan and "INDEX audit_auditentry_created_at" in plan, plan
+        else:  # a small table: the planner may prefer a scan; the index must be usable
+            c.execute("SET enable_seqscan = off")
+            c.execute(f"EXPLAIN {query}")
+            plan = " ".join(row[0] for row in c.fetchall())
+            assert "audit_auditentry_created_at" in plan and "Seq Scan" not in plan, plan
+    finally:
+        raw.close()
