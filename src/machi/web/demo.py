@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.contrib.auth.hashers import make_password
+from django.db import connections
 from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -29,7 +30,7 @@ from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
 from machi.site.demo import demo_site_seed
-from machi.tenancy.context import tenant_context
+from machi.tenancy.context import current_tenant_alias, tenant_context
 from machi.tenancy.models import Municipality
 from machi.tenancy.services import municipality_create
 
@@ -177,7 +178,11 @@ def _demo_accesslog_seed(lg_code: str) -> None:
             return
         log = synthetic_log(date_from=day - datetime.timedelta(days=27), date_to=day)
         synthetic_write(log)
-        accesslog_day_run(day=day, disabled_ids=log.disabled_ids)
+        # DuckDB reads committed rows only, through its own SQLite library: inside an
+        # open transaction (a test's) it would see nothing, and a second SQLite copy
+        # opening a file this process is writing crashed a worker (SIGBUS) once.
+        if not connections[current_tenant_alias()].in_atomic_block:
+            accesslog_day_run(day=day, disabled_ids=log.disabled_ids)
 
 
 def _demo_faq_seed(lg_code: str) -> None:
