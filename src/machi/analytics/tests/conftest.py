@@ -26,8 +26,8 @@ def sapporo(scratch, db):
 
     municipality = Municipality.objects.create(
         lg_code=scratch,
-        name="札幌市",
-        prefecture="北海道",
+        name="福岡市",
+        prefecture="福岡県",
         database_url=default_database_url(scratch),
     )
     departments_create_defaults(municipality=municipality)
