@@ -3,7 +3,7 @@
 Run by hand::
 
     .venv/bin/python benchmarks/opendata.py [--datasets 5000] [--searches 400]
-        [--database sqlite|postgres] [--no-analyze]
+        [--database sqlite|postgres]
 
 Sets up a throwaway data directory (production settings), creates 千代田区 and fills its
 catalogue with ``--datasets`` published datasets (60 tags drawn from a Japanese
@@ -13,10 +13,7 @@ worth of titles), then sends ``--searches`` GET requests to
 (django.test.Client, no network) mixing five kinds: everything (rows 10), a word in
 the title, an fq on a tag, an fq on a format with sort by modification, and a deep
 page (start 2000, rows 100). Prints JSON with p50/p95/p99 in milliseconds, overall
-and per kind, and the SQL statements of one search of each kind (target: p95 ≤ 50 ms;
-CKAN with Solr answers in about 1 s). On PostgreSQL the tables are ANALYZEd after the
-load, as autovacuum would have done (``--no-analyze`` to time the planner without
-statistics).
+and per kind (target: p95 ≤ 50 ms; CKAN with Solr answers in about 1 s).
 """
 
 from __future__ import annotations
@@ -95,34 +92,6 @@ def fill(count: int, seed: int) -> None:
         )  # fmt: skip
 
 
-def analyze() -> None:
-    """Statistics for PostgreSQL's planner, as autovacuum gathers them within a minute of
-    a bulk load: without them it plans the fq subqueries for two rows instead of 5,000
-    (and autovacuum's own ANALYZE lands in the middle of the timed run)."""
-    from django.db import connections
-
-    from machi.tenancy.context import tenant_alias, tenant_context
-
-    with tenant_context(LG_CODE), connections[tenant_alias(LG_CODE)].cursor() as cursor:
-        cursor.execute("ANALYZE")
-
-
-def query_count(client, url: str, params: dict[str, str]) -> int:
-    """SQL statements one search sends (the municipality's database and the control one)."""
-    from django.db import connections
-    from django.test.utils import CaptureQueriesContext
-
-    captures = [CaptureQueriesContext(connections[alias]) for alias in connections]
-    for capture in captures:
-        capture.__enter__()
-    try:
-        client.get(url, params, secure=True)
-    finally:
-        for capture in captures:
-            capture.__exit__(None, None, None)
-    return sum(len(capture.captured_queries) for capture in captures)
-
-
 def queries(count: int, seed: int) -> list[tuple[str, dict[str, str]]]:
     rng = random.Random(seed)
     out = []
@@ -149,11 +118,6 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=400)
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--seed", type=int, default=15)
-    parser.add_argument(
-        "--no-analyze",
-        action="store_true",
-        help="PostgreSQL: search right after the bulk load, before the planner has statistics",
-    )
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="machi-bench-opendata-"))
     server = configure(args.database, data_dir)
@@ -161,8 +125,6 @@ def main() -> None:
         started = time.perf_counter()
         fill(args.datasets, args.seed)
         fill_seconds = time.perf_counter() - started
-        if args.database == "postgres" and not args.no_analyze:
-            analyze()
         from django.test import Client
 
         client = Client(HTTP_HOST="localhost")
@@ -180,15 +142,13 @@ def main() -> None:
             timings[kind].append(elapsed)
             counts[kind] = json.loads(response.content)["result"]["count"]
         everything = [t for values in timings.values() for t in values]
-        queries_per_call = {k: query_count(client, url, p) for k, p in queries(len(KINDS), 0)}
         import os
 
         print(json.dumps({
             "database": args.database, "datasets": args.datasets, "searches": args.searches,
             "fill_seconds": round(fill_seconds, 1), "overall": summary(everything),
             "per_kind": {k: summary(v) for k, v in timings.items()},
-            "last_counts": counts, "queries_per_call": queries_per_call,
-            "analyzed": args.database == "postgres" and not args.no_analyze, "target_p95_ms": 50,
+            "last_counts": counts, "target_p95_ms": 50,
             "meets_target": summary(everything)["p95_ms"] <= 50,
             "load_average": [round(x, 2) for x in os.getloadavg()],
         }, ensure_ascii=False, indent=2))  # fmt: skip

@@ -29,16 +29,6 @@ A value of ``None`` is a suppressed figure (秘匿): it is left out of the plot 
 as ``X`` in the table and the CSV. Rendered SVGs and PNGs are cached by content, so a
 warm page re-renders nothing. Text is kept as text in the SVG (``svg.fonttype=none``)
 and drawn with Noto Sans CJK JP in the PNG.
-
-The SVG is safe under the site's Content-Security-Policy (``style-src 'self'``), which
-blocks ``style="…"`` attributes and ``<style>`` elements of an SVG inlined in a page:
-every ``style`` attribute matplotlib writes becomes SVG presentation attributes
-(``fill="#0072b2"``, ``stroke-width="0.8"``…), its ``<style>`` element (the
-``stroke-linejoin``/``stroke-linecap`` defaults of every element) is dropped and those
-defaults are written onto the drawing elements (``path``, ``use``…) that do not set them, and the
-``<metadata>`` block is left out. Every ``id`` (and every ``url(#…)``/``href="#…"``
-pointing at one) is prefixed with ``chart-<slug>-``, so several charts inlined in one
-page never share an id.
 """
 
 from __future__ import annotations
@@ -47,7 +37,6 @@ import csv
 import hashlib
 import html
 import io
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -70,8 +59,6 @@ RC = {
     "font.size": 10,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    # A "$" in a label stays a "$" (no mathtext, which would need white-space: pre).
-    "text.parse_math": False,
 }
 KINDS = ("bar", "line", "band")
 CACHE_SIZE = 256
@@ -266,66 +253,7 @@ class Chart:
         return text[text.index("<svg") :]
 
 
-_STYLE_ELEMENT = re.compile(r"<defs>\s*<style[^>]*>(?P<css>.*?)</style>\s*</defs>\s*", re.S)
-_METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
-_START_TAG = re.compile(r"<(?P<name>[A-Za-z][\w:.-]*)(?P<attrs>(?:\s[^<>]*?)?)(?P<close>/?)>")
-_STYLE_ATTR = re.compile(r'\sstyle="(?P<css>[^"]*)"')
-_ID_ATTR = re.compile(r'\sid="(?P<id>[^"]+)"')
-_ID_REF = re.compile(r'(?P<pre>url\(#|href="#)(?P<id>[^)"]+)')
-# The elements matplotlib's `*{…}` defaults matter for: those that draw. (A <g> only
-# passes values down by inheritance, and every drawing element now sets its own.)
-_DRAWING = {"path", "use", "rect", "line", "polyline", "polygon", "circle", "ellipse"}
-
-
-def _declarations(css: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for item in css.split(";"):
-        name, sep, value = item.partition(":")
-        if sep and name.strip():
-            out[name.strip()] = value.strip()
-    return out
-
-
-def _attribute(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace('"', "&quot;")
-
-
-def csp_safe_svg(text: str, prefix: str) -> str:
-    """matplotlib's SVG without ``style`` attributes or ``<style>`` elements (as
-    presentation attributes instead), without ``<metadata>``, and with every id
-    prefixed with ``prefix``."""
-    defaults: dict[str, str] = {}
-    sheet = _STYLE_ELEMENT.search(text)
-    if sheet is not None:
-        for rule in re.finditer(r"\*\s*\{(?P<body>[^}]*)\}", sheet["css"]):
-            defaults.update(_declarations(rule["body"]))
-        text = text[: sheet.start()] + text[sheet.end() :]
-    text = _METADATA.sub("", text)
-
-    def tag(match: re.Match) -> str:
-        name, attrs = match["name"], match["attrs"]
-        style = _STYLE_ATTR.search(attrs)
-        properties = _declarations(style["css"]) if style else {}
-        if style:
-            attrs = attrs[: style.start()] + attrs[style.end() :]
-        if name in _DRAWING:
-            properties = {**defaults, **properties}
-        present = set(re.findall(r"\s([\w:-]+)=", attrs))
-        extra = "".join(
-            f' {key}="{_attribute(value)}"'
-            for key, value in properties.items()
-            if key not in present
-        )
-        attrs = _ID_ATTR.sub(lambda m: f' id="{prefix}{m["id"]}"', attrs)
-        attrs = _ID_REF.sub(lambda m: f"{m['pre']}{prefix}{m['id']}", attrs)
-        return f"<{name}{attrs}{extra}{match['close']}>"
-
-    head = text.index("<svg")
-    return text[:head] + _START_TAG.sub(tag, text[head:])
-
-
 def _accessible_svg(text: str, chart: Chart) -> str:
-    text = csp_safe_svg(text, f"chart-{chart.slug}-")
     start = text.index("<svg")
     end = text.index(">", start)
     ident = f"chart-{chart.slug}"

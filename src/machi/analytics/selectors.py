@@ -37,7 +37,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from machi.analytics.charts import Chart, Series
-from machi.analytics.duck import ATTACHED, duck_cursor
+from machi.analytics.duck import duck_cursor
 from machi.opendata.standard.disclosure import DEFAULT_THRESHOLD, is_sensitive, suppress
 
 JST = dt.timezone(dt.timedelta(hours=9))
@@ -198,118 +198,71 @@ def merge_raw(raws: Iterable[Raw]) -> Raw:
 # --- counter (窓口) -------------------------------------------------------------------
 
 
-def _engine(cur) -> str:
-    """``sqlite`` or ``postgres``: the kind of database the cursor reads."""
-    row = cur.execute(
-        "SELECT type FROM duckdb_databases() WHERE database_name = ?", [ATTACHED]
-    ).fetchone()
-    return str(row[0]) if row else ""
-
-
-def _native_literal(engine: str, moment: dt.datetime | dt.date) -> str:
-    """A literal in the database's own SQL: SQLite compares the text Django stores (naive
-    UTC ``YYYY-MM-DD HH:MM:SS``), PostgreSQL a ``timestamptz`` in UTC."""
-    if isinstance(moment, dt.datetime):
-        text = moment.strftime("%Y-%m-%d %H:%M:%S")
-        return f"'{text}'" if engine == "sqlite" else f"TIMESTAMPTZ '{text}+00'"
-    return f"'{moment.isoformat()}'"
-
-
-def rows_of(cur, engine: str, table: str, columns: list[str], native_where: str) -> str:
-    """A FROM item: ``table``'s ``columns``, only the rows matching ``native_where`` (the
-    database's own SQL, run by the database itself through its indexes).
-
-    DuckDB's SQLite scanner pushes no filter down: every query would read the whole
-    table (a second a million rows), and the PostgreSQL scanner read most of it.
-    ``sqlite_query``/``postgres_query`` run the narrowing query in the database itself,
-    read-only like the attach; the DuckDB query around it still applies its own exact
-    conditions, so ``native_where`` need only be a superset."""
-    function = "sqlite_query" if engine == "sqlite" else "postgres_query"
-    name = table if engine == "sqlite" else f"public.{table}"
-    query = f"SELECT {', '.join(columns)} FROM {name} WHERE {native_where}"
-    return f"{function}('{ATTACHED}', '{query.replace(chr(39), chr(39) * 2)}') AS {table}"
-
-
-def _tagged(rows: Iterable[tuple]) -> dict[str, Counter]:
-    """Rows ``(tag, key…, count)`` of one UNION ALL query into a Counter per tag, keyed
-    by the key columns that are not NULL."""
-    out: dict[str, Counter] = defaultdict(Counter)
-    for tag, *key, count in rows:
-        out[tag][tuple(k for k in key if k is not None)] += int(count)
-    return out
-
-
 def counter_raw(cur, period: Period) -> Raw:
-    """One pass over each table: the period's visits (with their tasks), tickets and
-    used pre-applications, every figure an aggregate of that pass."""
     p = period.params
-    engine = _engine(cur)
-    lo, hi = _native_literal(engine, period.start), _native_literal(engine, period.end)
-    in_visits = f"opened_at >= {lo} AND opened_at < {hi}"
-    visits = rows_of(cur, engine, "counter_visit", ["id", "opened_at", "event_type"], in_visits)
-    # the tasks of the visits' id range (a visit's id grows with its time)
-    tasks = rows_of(
-        cur,
-        engine,
-        "counter_task",
-        ["visit_id"],
-        f"visit_id BETWEEN (SELECT min(id) FROM counter_visit WHERE {in_visits})"
-        f" AND (SELECT max(id) FROM counter_visit WHERE {in_visits})",
-    )
-    day_lo = _native_literal(engine, period.date_from - dt.timedelta(days=1))
-    day_hi = _native_literal(engine, period.date_to + dt.timedelta(days=1))
-    tickets = rows_of(
-        cur,
-        engine,
-        "counter_ticket",
-        ["purpose", "counter", "status", "issued_at", "called_at", "served_at", "finished_at"],
-        f"issued_on BETWEEN {day_lo} AND {day_hi}",  # the indexed local day, widened
-    )
-    used = rows_of(
-        cur, engine, "counter_preapplication", ["used_at"], f"used_at >= {lo} AND used_at < {hi}"
-    )
-    # one query a table: (tag, text key, number key, number key, count) rows
-    v_rows = cur.execute(
-        f"WITH v AS MATERIALIZED (SELECT id, event_type, {local('opened_at')} AS t"
-        f" FROM {visits} WHERE {in_period('opened_at')})"
-        " SELECT 'hw', NULL, hour(t), isodow(t), count(*) FROM v GROUP BY ALL"
-        " UNION ALL SELECT 'event', event_type, NULL, NULL, count(*) FROM v GROUP BY ALL"
-        " UNION ALL SELECT 'week', strftime(date_trunc('week', t), '%Y-%m-%d'), NULL, NULL,"
-        " count(*) FROM v GROUP BY ALL"
-        " UNION ALL SELECT 'tasks', v.event_type, NULL, NULL, count(*)"
-        f" FROM {tasks} JOIN v ON counter_task.visit_id = v.id GROUP BY ALL",
-        p,
-    ).fetchall()
-    wait = seconds_between("called_at", "issued_at")
-    service = seconds_between("finished_at", "served_at")
-    k_rows = cur.execute(
-        f"WITH k AS MATERIALIZED (SELECT *, {local('issued_at')} AS t FROM {tickets}"
-        f" WHERE {in_period('issued_at')})"
-        " SELECT 'hw', NULL, hour(t), isodow(t), count(*) FROM k GROUP BY ALL"
-        f" UNION ALL SELECT 'wait', purpose, {wait}, NULL, count(*) FROM k"
-        "  WHERE called_at IS NOT NULL GROUP BY ALL"
-        f" UNION ALL SELECT 'service', coalesce(nullif(counter, ''), '-'), {service}, NULL,"
-        " count(*) FROM k WHERE served_at IS NOT NULL AND finished_at IS NOT NULL"
-        "  AND status = 'done' GROUP BY ALL",
-        p,
-    ).fetchall()
-    v_tags, k_tags = _tagged(v_rows), _tagged(k_rows)
-    preapplied = cur.execute(
-        f"SELECT CAST(date_trunc('week', {local('used_at')}) AS DATE), count(*)"
-        f" FROM {used} WHERE used_at IS NOT NULL AND {in_period('used_at')} GROUP BY ALL",
-        p,
-    ).fetchall()
+    dow = "isodow({})"
     return {
-        "visits_hw": v_tags["hw"],
-        "tickets_hw": k_tags["hw"],
-        "wait": k_tags["wait"],
-        "service": k_tags["service"],
-        "event_visits": v_tags["event"],
-        "event_tasks": v_tags["tasks"],
-        "visits_week": Counter(
-            {(dt.date.fromisoformat(k[0]),): n for k, n in v_tags["week"].items()}
+        "visits_hw": _counter(
+            cur.execute(
+                f"SELECT hour({local('opened_at')}), {dow.format(local('opened_at'))}, count(*)"
+                f" FROM counter_visit WHERE {in_period('opened_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
         ),
-        "preapplied_week": _counter(preapplied),
+        "tickets_hw": _counter(
+            cur.execute(
+                f"SELECT hour({local('issued_at')}), {dow.format(local('issued_at'))}, count(*)"
+                f" FROM counter_ticket WHERE {in_period('issued_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "wait": _counter(
+            cur.execute(
+                f"SELECT purpose, {seconds_between('called_at', 'issued_at')} AS s, count(*)"
+                f" FROM counter_ticket WHERE called_at IS NOT NULL AND {in_period('issued_at')}"
+                " GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "service": _counter(
+            cur.execute(
+                f"SELECT coalesce(nullif(counter, ''), '-'),"
+                f" {seconds_between('finished_at', 'served_at')} AS s, count(*)"
+                " FROM counter_ticket WHERE served_at IS NOT NULL AND finished_at IS NOT NULL"
+                f" AND status = 'done' AND {in_period('issued_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "event_visits": _counter(
+            cur.execute(
+                "SELECT event_type, count(*) FROM counter_visit"
+                f" WHERE {in_period('opened_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "event_tasks": _counter(
+            cur.execute(
+                "SELECT v.event_type, count(*) FROM counter_task t"
+                " JOIN counter_visit v ON t.visit_id = v.id"
+                f" WHERE {in_period('v.opened_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "visits_week": _counter(
+            cur.execute(
+                f"SELECT CAST(date_trunc('week', {local('opened_at')}) AS DATE), count(*)"
+                f" FROM counter_visit WHERE {in_period('opened_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
+        "preapplied_week": _counter(
+            cur.execute(
+                f"SELECT CAST(date_trunc('week', {local('used_at')}) AS DATE), count(*)"
+                f" FROM counter_preapplication WHERE used_at IS NOT NULL"
+                f" AND {in_period('used_at')} GROUP BY ALL",
+                p,
+            ).fetchall()
+        ),
     }
 
 
@@ -872,30 +825,3 @@ def platform_dashboard_charts(slug: str, period: Period, lg_codes: Iterable[str]
     suppressed as one table; no municipality is shown on its own."""
     merged = merge_raw(dashboard_raw(slug, period, code) for code in lg_codes)
     return DASHBOARDS[slug].charts(defaultdict(Counter, merged), period)
-
-
-@dataclass(frozen=True)
-class PlatformFigures:
-    charts: list[Chart]
-    included: list[str]  # the lg_codes summed
-    unreadable: list[str]  # the lg_codes whose database could not be read (left out)
-
-
-def platform_dashboard(slug: str, period: Period, lg_codes: Iterable[str]) -> PlatformFigures:
-    """Like :func:`platform_dashboard_charts`, but a municipality whose database cannot
-    be read is left out (and named in ``unreadable``) instead of failing the page."""
-    import duckdb
-
-    from machi.analytics.duck import DuckError
-
-    raws, included, unreadable = [], [], []
-    for code in lg_codes:
-        try:
-            raws.append(dashboard_raw(slug, period, code))
-        except (DuckError, duckdb.Error):
-            unreadable.append(code)
-            continue
-        included.append(code)
-    merged = merge_raw(raws)
-    charts = DASHBOARDS[slug].charts(defaultdict(Counter, merged), period)
-    return PlatformFigures(charts, included, unreadable)

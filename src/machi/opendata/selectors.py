@@ -15,7 +15,7 @@ import uuid as uuid_module
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.urls import reverse
 
 from machi.opendata.models import (
@@ -66,9 +66,7 @@ def _iso(moment: datetime.datetime | None) -> str | None:
     # CKAN writes naive UTC timestamps with microseconds.
     if moment is None:
         return None
-    if moment.tzinfo is not datetime.UTC:
-        moment = moment.astimezone(datetime.UTC)
-    return moment.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return moment.astimezone(datetime.UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def published_datasets() -> QuerySet[Dataset]:
@@ -146,42 +144,18 @@ def resource_versions(*, resource: Resource) -> list[ResourceVersion]:
 
 
 # --- CKAN dictionaries ------------------------------------------------------------------
-#
-# The dictionaries are built from plain rows (dictionaries of ``_DATASET_FIELDS`` and
-# ``_RESOURCE_FIELDS``), so a page of ``package_search`` is read with ``values()`` and no
-# model instances, while ``package_show`` (one dataset, already loaded with its
-# relations) turns its instance into the same rows: one mapping for both, one answer.
 
 
 def organization_dict(org: Organization, *, package_count: int | None = None) -> dict[str, Any]:
-    return _organization(
-        uuid=org.uuid,
-        name=org.name,
-        title=org.title,
-        description=org.description,
-        created_at=org.created_at,
-        package_count=package_count,
-    )
-
-
-def _organization(
-    *,
-    uuid: uuid_module.UUID,
-    name: str,
-    title: str,
-    description: str,
-    created_at: datetime.datetime,
-    package_count: int | None = None,
-) -> dict[str, Any]:
     data = {
-        "id": str(uuid),
-        "name": name,
-        "title": title,
-        "display_name": title,
-        "description": description,
+        "id": str(org.uuid),
+        "name": org.name,
+        "title": org.title,
+        "display_name": org.title,
+        "description": org.description,
         "image_url": "",
         "image_display_url": "",
-        "created": _iso(created_at),
+        "created": _iso(org.created_at),
         "is_organization": True,
         "approval_status": "approved",
         "state": "active",
@@ -200,232 +174,78 @@ def resource_download_url(origin: str, dataset: Dataset, resource: Resource) -> 
     )
 
 
+def resource_dict(resource: Resource, dataset: Dataset, *, origin: str) -> dict[str, Any]:
+    media_type = getattr(resource, "latest_media_type", None) or ""
+    return {
+        "id": str(resource.uuid),
+        "package_id": str(dataset.uuid),
+        "name": resource.name,
+        "description": resource.description,
+        "format": resource.format,
+        "url": resource_download_url(origin, dataset, resource),
+        "url_type": "" if resource.external_url else "upload",
+        "mimetype": media_type.split(";")[0] or None,
+        "size": getattr(resource, "latest_size", None),
+        "hash": f"sha256:{resource.latest_sha256}"
+        if getattr(resource, "latest_sha256", None)
+        else "",
+        "created": _iso(resource.created_at),
+        "last_modified": _iso(getattr(resource, "latest_at", None) or resource.modified_at),
+        "metadata_modified": _iso(resource.modified_at),
+        "position": resource.position,
+        "state": "active",
+        "version": getattr(resource, "latest_number", None),
+    }
+
+
 def dataset_page_url(origin: str, dataset: Dataset) -> str:
     return origin + reverse("opendata:dataset", args=[current_lg_code(), dataset.name])
 
 
-SLUG = re.compile(r"[-a-zA-Z0-9_]+")
-_NAME_MARK = "machi-dataset-name"
-_RESOURCE_MARK = "machi-resource-id"
-
-
-class _Urls:
-    """The dataset page and resource URLs of one answer: reversed once, then filled in
-    (``reverse`` for a hundred packages was a fifth of a ``package_search``). A name the
-    slug converter would not take goes through ``reverse`` itself, which refuses it."""
-
-    def __init__(self, origin: str) -> None:
-        self.origin = origin
-        self.lg_code = current_lg_code()
-        page = reverse("opendata:dataset", args=[self.lg_code, _NAME_MARK])
-        self._page = (origin, *page.split(_NAME_MARK))
-        resource = reverse(
-            "opendata:resource_latest", args=[self.lg_code, _NAME_MARK, _RESOURCE_MARK]
-        )
-        head, rest = resource.split(_NAME_MARK)
-        self._resource = (origin + head, *rest.split(_RESOURCE_MARK))
-        if len(self._page) != 3 or len(self._resource) != 3:  # pragma: no cover - url change
-            raise RuntimeError("opendata URL patterns changed: update _Urls")
-
-    def page(self, name: str) -> str:
-        if not SLUG.fullmatch(name):
-            return self.origin + reverse("opendata:dataset", args=[self.lg_code, name])
-        origin, head, tail = self._page
-        return f"{origin}{head}{name}{tail}"
-
-    def resource(self, name: str, resource_id: str) -> str:
-        if not SLUG.fullmatch(name):
-            return self.origin + reverse(
-                "opendata:resource_latest", args=[self.lg_code, name, resource_id]
-            )
-        head, middle, tail = self._resource
-        return f"{head}{name}{middle}{resource_id}{tail}"
-
-
-# The columns the dictionaries are made of, as ``values()`` names them.
-_RESOURCE_FIELDS = (
-    "dataset_id",
-    "uuid",
-    "name",
-    "description",
-    "format",
-    "position",
-    "external_url",
-    "created_at",
-    "modified_at",
-    "latest_number",
-    "latest_size",
-    "latest_sha256",
-    "latest_media_type",
-    "latest_at",
-)
-_DATASET_FIELDS = (
-    "pk",
-    "uuid",
-    "name",
-    "title",
-    "notes",
-    "licence",
-    "department",
-    "contact_name",
-    "contact_email",
-    "harvest_id",
-    "harvest_url",
-    "frequency",
-    "created_at",
-    "modified_at",
-    "organization__uuid",
-    "organization__name",
-    "organization__title",
-    "organization__description",
-    "organization__created_at",
-)
-
-
-def _resource(
-    row: dict[str, Any], *, dataset_uuid: str, dataset_name: str, urls: _Urls
-) -> dict[str, Any]:
-    resource_id = str(row["uuid"])
-    external_url = row["external_url"]
-    media_type = row["latest_media_type"] or ""
-    sha256 = row["latest_sha256"]
+def package_dict(dataset: Dataset, *, origin: str) -> dict[str, Any]:
+    tags = sorted(t.name for t in dataset.tags.all())
+    resources = [resource_dict(r, dataset, origin=origin) for r in dataset.resources.all()]
+    licence = Licence(dataset.licence)
     return {
-        "id": resource_id,
-        "package_id": dataset_uuid,
-        "name": row["name"],
-        "description": row["description"],
-        "format": row["format"],
-        "url": external_url or urls.resource(dataset_name, resource_id),
-        "url_type": "" if external_url else "upload",
-        "mimetype": media_type.split(";")[0] or None,
-        "size": row["latest_size"],
-        "hash": f"sha256:{sha256}" if sha256 else "",
-        "created": _iso(row["created_at"]),
-        "last_modified": _iso(row["latest_at"] or row["modified_at"]),
-        "metadata_modified": _iso(row["modified_at"]),
-        "position": row["position"],
-        "state": "active",
-        "version": row["latest_number"],
-    }
-
-
-def _resource_row(resource: Resource) -> dict[str, Any]:
-    row = {field: getattr(resource, field, None) for field in _RESOURCE_FIELDS}
-    row["dataset_id"] = resource.dataset_id
-    return row
-
-
-def resource_dict(resource: Resource, dataset: Dataset, *, origin: str) -> dict[str, Any]:
-    return _resource(
-        _resource_row(resource),
-        dataset_uuid=str(dataset.uuid),
-        dataset_name=dataset.name,
-        urls=_Urls(origin),
-    )
-
-
-def _package(
-    row: dict[str, Any], *, tags: list[str], resources: list[dict[str, Any]], urls: _Urls
-) -> dict[str, Any]:
-    dataset_uuid = str(row["uuid"])
-    name = row["name"]
-    licence = Licence(row["licence"])
-    tags = sorted(tags)
-    org_uuid = row["organization__uuid"]
-    harvest_id = row["harvest_id"]
-    resource_dicts = [
-        _resource(r, dataset_uuid=dataset_uuid, dataset_name=name, urls=urls) for r in resources
-    ]
-    return {
-        "id": dataset_uuid,
-        "name": name,
-        "title": row["title"],
-        "notes": row["notes"],
+        "id": str(dataset.uuid),
+        "name": dataset.name,
+        "title": dataset.title,
+        "notes": dataset.notes,
         "type": "dataset",
         "state": "active",
         "private": False,
-        "license_id": row["licence"],
+        "license_id": dataset.licence,
         "license_title": licence.label,
         "license_url": LICENCE_URLS.get(licence, ""),
-        "author": row["department"] or row["organization__title"],
+        "author": dataset.department or dataset.organization.title,
         "author_email": "",
-        "maintainer": row["contact_name"],
-        "maintainer_email": row["contact_email"],
-        "url": row["harvest_url"] or urls.page(name),
+        "maintainer": dataset.contact_name,
+        "maintainer_email": dataset.contact_email,
+        "url": dataset.harvest_url or dataset_page_url(origin, dataset),
         "version": None,
-        "owner_org": str(org_uuid),
-        "organization": _organization(
-            uuid=org_uuid,
-            name=row["organization__name"],
-            title=row["organization__title"],
-            description=row["organization__description"],
-            created_at=row["organization__created_at"],
-        ),
-        "metadata_created": _iso(row["created_at"]),
-        "metadata_modified": _iso(row["modified_at"]),
+        "owner_org": str(dataset.organization.uuid),
+        "organization": organization_dict(dataset.organization),
+        "metadata_created": _iso(dataset.created_at),
+        "metadata_modified": _iso(dataset.modified_at),
         "tags": [
             {"id": t, "name": t, "display_name": t, "state": "active", "vocabulary_id": None}
             for t in tags
         ],
         "num_tags": len(tags),
-        "resources": resource_dicts,
-        "num_resources": len(resource_dicts),
+        "resources": resources,
+        "num_resources": len(resources),
         "groups": [],
         "relationships_as_object": [],
         "relationships_as_subject": [],
         "extras": [
-            {"key": "frequency", "value": row["frequency"]},
-            *([{"key": "harvest_source_id", "value": harvest_id}] if harvest_id else []),
+            {"key": "frequency", "value": dataset.frequency},
+            *(
+                [{"key": "harvest_source_id", "value": dataset.harvest_id}]
+                if dataset.is_mirror
+                else []
+            ),
         ],
     }
-
-
-def package_dict(dataset: Dataset, *, origin: str) -> dict[str, Any]:
-    """One dataset (loaded by ``with_related``) as CKAN's package."""
-    org = dataset.organization
-    row = {field: getattr(dataset, field) for field in _DATASET_FIELDS if "__" not in field}
-    row.update(
-        organization__uuid=org.uuid,
-        organization__name=org.name,
-        organization__title=org.title,
-        organization__description=org.description,
-        organization__created_at=org.created_at,
-    )
-    return _package(
-        row,
-        tags=[t.name for t in dataset.tags.all()],
-        resources=[_resource_row(r) for r in dataset.resources.all()],
-        urls=_Urls(origin),
-    )
-
-
-def _packages(rows: list[dict[str, Any]], *, urls: _Urls) -> list[dict[str, Any]]:
-    """Packages of dataset rows, in their order: their tags and resources in two queries."""
-    if not rows:
-        return []
-    ids = [row["pk"] for row in rows]
-    tags: dict[int, list[str]] = {pk: [] for pk in ids}
-    for dataset_id, tag in Dataset.tags.through.objects.filter(dataset_id__in=ids).values_list(
-        "dataset_id", "tag__name"
-    ):
-        tags[dataset_id].append(tag)
-    resources: dict[int, list[dict[str, Any]]] = {pk: [] for pk in ids}
-    for resource in (
-        resources_with_latest()
-        .filter(dataset_id__in=ids)
-        .order_by("position", "pk")
-        .values(*_RESOURCE_FIELDS)
-    ):
-        resources[resource["dataset_id"]].append(resource)
-    return [
-        _package(row, tags=tags[row["pk"]], resources=resources[row["pk"]], urls=urls)
-        for row in rows
-    ]
-
-
-def package_dicts(datasets: QuerySet[Dataset], *, origin: str) -> list[dict[str, Any]]:
-    """The datasets (filtered, ordered, sliced) as CKAN's packages, in three queries."""
-    return _packages(list(datasets.values(*_DATASET_FIELDS)), urls=_Urls(origin))
 
 
 # --- search -----------------------------------------------------------------------------
@@ -444,12 +264,6 @@ def _field_filter(field: str, value: str) -> Q:
         raise SearchQueryError(f"unknown field {field!r}")
     if lookup == "uuid" and not _is_uuid(value):
         return Q(pk__in=[])
-    # Many-valued fields by a subquery of the link table alone (the search is already
-    # over the published datasets): a semi-join, no duplicate rows to count.
-    if lookup == "tags__name":
-        return Q(pk__in=Dataset.tags.through.objects.filter(tag__name=value).values("dataset_id"))
-    if lookup == "resources__format":
-        return Q(pk__in=Resource.objects.filter(format=value).values("dataset_id"))
     return Q(**{lookup: value})
 
 
@@ -461,8 +275,14 @@ def _apply(datasets: QuerySet[Dataset], text: str, *, free_text: bool) -> QueryS
         match = TERM.match(part)
         if match:
             condition = _field_filter(match["field"], match["value"])
-            narrow = datasets.exclude if match["neg"] else datasets.filter
-            datasets = narrow(condition)
+            if match["neg"]:
+                datasets = datasets.exclude(
+                    pk__in=published_datasets().filter(condition).values("pk")
+                )
+            else:
+                datasets = datasets.filter(
+                    pk__in=published_datasets().filter(condition).values("pk")
+                )
         elif free_text:
             word = part
             datasets = datasets.filter(
@@ -511,56 +331,23 @@ class SearchParams:
     facet_limit: int = 50
 
 
-def _has_words(text: str) -> bool:
-    """Whether q has free words (matched by scanning titles, notes and names)."""
-    text = text.strip()
-    if not text or text == "*:*":
-        return False
-    return any(not TERM.match(part) for part in _terms(text.replace(" AND ", " ")))
-
-
 def package_search(*, params: SearchParams, origin: str) -> dict[str, Any]:
-    """CKAN's search over the published datasets in four queries: the count and the
-    page's ids, the page's rows with their publisher, their tags, their resources with
-    the latest versions' facts. The ids come from a narrow query (the sort never carries
-    whole rows). Free words are matched by a scan of every published dataset, so with
-    words the count rides on the ids query (``COUNT(*) OVER ()``, one scan instead of
-    two); without them the count is an index count of its own and the page's ids a
-    subquery of the rows query (a window would make SQLite sort the whole match)."""
     matched = _apply(
         _apply(published_datasets(), params.q, free_text=True), params.fq, free_text=False
     )
     order = _order(params.sort)
-    for field in params.facet_fields:
-        if field not in FACET_FIELDS:
-            raise SearchQueryError(f"cannot facet by {field!r}")
-    window = slice(params.start, params.start + params.rows)
-    rows: list[dict[str, Any]] = []
-    count = None
-    if params.rows and _has_words(params.q):
-        ids = list(
-            matched.annotate(_total=Window(Count("pk")))
-            .order_by(*order)
-            .values_list("pk", "_total")[window]
-        )
-        if ids:
-            count = ids[0][1]
-            position = {pk: i for i, (pk, _total) in enumerate(ids)}
-            rows = sorted(
-                Dataset.objects.filter(pk__in=position).values(*_DATASET_FIELDS),
-                key=lambda row: position[row["pk"]],
-            )
-    if count is None:
-        count = matched.count()
-        if params.rows and not rows and params.start < count:
-            page = matched.order_by(*order).values("pk")[window]
-            rows = list(
-                Dataset.objects.filter(pk__in=page).order_by(*order).values(*_DATASET_FIELDS)
-            )
+    count = matched.count()
+    page = (
+        list(with_related(matched.order_by(*order))[params.start : params.start + params.rows])
+        if params.rows
+        else []
+    )
     facets: dict[str, dict[str, int]] = {}
     search_facets: dict[str, Any] = {}
     for field in params.facet_fields:
-        lookup = FACET_FIELDS[field]
+        lookup = FACET_FIELDS.get(field)
+        if lookup is None:
+            raise SearchQueryError(f"cannot facet by {field!r}")
         counts = (
             published_datasets()
             .filter(pk__in=matched.values("pk"))
@@ -580,7 +367,7 @@ def package_search(*, params: SearchParams, origin: str) -> dict[str, Any]:
         "sort": params.sort or "score desc, metadata_modified desc",
         "facets": facets,
         "search_facets": search_facets,
-        "results": _packages(rows, urls=_Urls(origin)),
+        "results": [package_dict(d, origin=origin) for d in page],
     }
 
 

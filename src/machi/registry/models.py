@@ -104,14 +104,6 @@ class Resident(models.Model):
 
     class Meta:
         verbose_name = _("住民")
-        # 地域・年齢別人口 counts read only these columns: a covering index instead of
-        # the whole table (1.8 GB for a million residents; docs/performance.md).
-        indexes = [
-            models.Index(
-                fields=["status", "machiaza", "sex", "birth_date_approx", "household"],
-                name="registry_population_cover",
-            )
-        ]
 
     def __str__(self) -> str:
         return self.atena_number

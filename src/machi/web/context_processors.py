@@ -19,12 +19,7 @@ def navigation(request: Any) -> dict[str, Any]:
     if user is None or not user.is_authenticated or not user.is_verified():
         return {"nav_items": []}
     if user.is_platform_operator:
-        return {
-            "nav_items": [
-                {"label": _("自治体一覧"), "url": reverse("web:platform")},
-                {"label": _("分析（全自治体）"), "url": reverse("analytics:platform_home")},
-            ]
-        }
+        return {"nav_items": [{"label": _("自治体一覧"), "url": reverse("web:platform")}]}
     lg_code = user.municipality.lg_code
     items = [{"label": _("ホーム"), "url": reverse("web:home", args=[lg_code])}]
     if user.has_role(Role.COUNTER_CLERK, Role.DEPARTMENT_STAFF, Role.SUPERVISOR):
@@ -79,15 +74,6 @@ def navigation(request: Any) -> dict[str, Any]:
             {"label": _("問い合わせの指標"), "url": reverse("contact:metrics", args=[lg_code])}
         )
         items.append({"label": _("監査ログ"), "url": reverse("audit:search", args=[lg_code])})
-    if user.has_role(Role.SUPERVISOR, Role.MUNICIPALITY_ADMIN):
-        items.append({"label": _("分析"), "url": reverse("analytics:home", args=[lg_code])})
-        items.append(
-            {"label": _("来庁者数予測"), "url": reverse("forecast:forecast", args=[lg_code])}
-        )
-    if user.has_role(Role.SECURITY_OFFICER):
-        items.append(
-            {"label": _("不正アクセスの検知"), "url": reverse("accesslog:queue", args=[lg_code])}
-        )
     if user.has_role(Role.MUNICIPALITY_ADMIN):
         items.append(
             {"label": _("職員管理"), "url": reverse("accounts:staff_list", args=[lg_code])}

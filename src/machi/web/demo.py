@@ -13,14 +13,12 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.contrib.auth.hashers import make_password
-from django.db import connections
 from django.db.models import Q
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from machi.accounts.models import Staff
 from machi.accounts.roles import Role
 from machi.accounts.services import staff_create
-from machi.analytics.forecast.demo import counter_history_demo_seed
 from machi.announce.demo import demo_announcements_seed
 from machi.board.demo import demo_board_seed
 from machi.localevents.demo import demo_events_seed
@@ -30,7 +28,7 @@ from machi.registry.migration import HEADER, registry_import
 from machi.registry.models import Resident
 from machi.registry.synthetic import REFERENCE_DATE, generate_rows
 from machi.site.demo import demo_site_seed
-from machi.tenancy.context import current_tenant_alias, tenant_context
+from machi.tenancy.context import tenant_context
 from machi.tenancy.models import Municipality
 from machi.tenancy.services import municipality_create
 
@@ -152,37 +150,10 @@ def demo_seed() -> list[DemoLogin]:
         demo_events_seed(lg_code)
         demo_opendata_seed(lg_code)
         standard_demo_seed(lg_code=lg_code)
-        counter_history_demo_seed(lg_code=lg_code)  # 15 months: dashboards and the forecast
-        _demo_accesslog_seed(lg_code)
         demo_site_seed(lg_code)
         demo_board_seed(lg_code)
         demo_announcements_seed(lg_code)
     return logins
-
-
-def _demo_accesslog_seed(lg_code: str) -> None:
-    """Four weeks of synthetic staff activity (accounts from id 900001, not real staff)
-    with the access-log scenarios on the last open day, analysed, so the security
-    officer's queue has findings to review. Once per municipality."""
-    from machi.analytics.accesslog.models import Finding
-    from machi.analytics.accesslog.services import accesslog_day_run
-    from machi.analytics.accesslog.synthetic import BASE_ID, synthetic_log, synthetic_write
-    from machi.audit.models import AuditEntry
-    from machi.japanese.business_time import is_closed_day
-
-    day = datetime.date.today() - datetime.timedelta(days=1)
-    while is_closed_day(day):
-        day -= datetime.timedelta(days=1)
-    with tenant_context(lg_code):
-        if Finding.objects.exists() or AuditEntry.objects.filter(actor_id__gt=BASE_ID).exists():
-            return
-        log = synthetic_log(date_from=day - datetime.timedelta(days=27), date_to=day)
-        synthetic_write(log)
-        # DuckDB reads committed rows only, through its own SQLite library: inside an
-        # open transaction (a test's) it would see nothing, and a second SQLite copy
-        # opening a file this process is writing crashed a worker (SIGBUS) once.
-        if not connections[current_tenant_alias()].in_atomic_block:
-            accesslog_day_run(day=day, disabled_ids=log.disabled_ids)
 
 
 def _demo_faq_seed(lg_code: str) -> None:

@@ -3,7 +3,7 @@
 DuckDB reads the database through its own connection, so the fixture's rows must be
 committed: the test databases' rows live in transactions that are rolled back and
 DuckDB would never see them. The fixture therefore makes a scratch municipality
-(``401307`` 福岡市: no other test uses it) whose database is created, migrated and
+(``011002`` 札幌市: no other test uses it) whose database is created, migrated and
 filled once per module, outside every test transaction, and dropped afterwards. Its
 control row (for the pages) is written inside each test and rolled back with it.
 """
@@ -25,7 +25,7 @@ from machi.tenancy.databases import (
 )
 from machi.tenancy.services import _create_database, municipality_migrate
 
-LG_CODE = "401307"
+LG_CODE = "011002"
 JST = dt.timezone(dt.timedelta(hours=9))
 MONDAY = dt.date(2026, 11, 2)
 TUESDAY = dt.date(2026, 11, 3)

@@ -6,13 +6,6 @@ from django.utils.translation import gettext_lazy as _
 
 from machi.opendata.standard.masters import MASTERS
 
-PUBLISHABLE = [
-    ("population", _("地域・年齢別人口（住民基本台帳から集計）")),
-    ("shelters", _("指定緊急避難場所一覧")),
-    ("facilities", _("公共施設一覧")),
-    ("aed", _("AED設置箇所一覧")),
-]
-
 MAX_UPLOAD = 5 * 1024 * 1024
 
 
@@ -38,13 +31,3 @@ class ImportForm(forms.Form):
         if upload.size > MAX_UPLOAD:
             raise forms.ValidationError(_("ファイルが大きすぎます（5 MB まで）。"))
         return upload
-
-
-class PublishForm(forms.Form):
-    dataset = forms.ChoiceField(label=_("データセット"), choices=PUBLISHABLE)
-    date = forms.DateField(
-        label=_("基準日"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text=_("地域・年齢別人口の基準日。空欄なら今日です。"),
-    )

@@ -13,9 +13,7 @@ touched. Migration entries are not undone: a resident migrated from a legacy sys
 already a resident before the migration, so dates before it count the migrated record.
 
 The counting runs in the database (one grouped query over the residents, one for the
-households), so it scales to a million residents; both read only the covering index
-``registry_population_cover`` (status, machiaza, sex, birth_date_approx,
-household_id; the Resident model's Meta), never the wide resident rows.
+households), so it scales to a million residents.
 """
 
 from __future__ import annotations

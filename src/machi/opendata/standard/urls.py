@@ -6,10 +6,7 @@ app_name = "standarddata"
 
 BASE = "<lg:lg_code>/opendata/staff/standard/"
 
-urlpatterns = [
-    path(BASE, views.standard_home, name="home"),
-    path(BASE + "publish/", views.standard_publish_view, name="publish"),
-]
+urlpatterns = [path(BASE, views.standard_home, name="home")]
 # One fixed path per master (no id in the path: a facility is named by ?id=).
 for _dataset in ("shelters", "facilities", "aed"):
     urlpatterns += [

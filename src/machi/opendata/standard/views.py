@@ -9,15 +9,13 @@ from django.contrib import messages
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from machi.opendata.services import EDIT_ROLES, PUBLISH_ROLES, OpendataError
-from machi.opendata.standard.forms import ImportForm, PublishForm, master_form
+from machi.opendata.services import EDIT_ROLES
+from machi.opendata.standard.forms import ImportForm, master_form
 from machi.opendata.standard.masters import MASTERS, ImportRefused, master_export, master_import
-from machi.opendata.standard.services import StandardError, standard_publish
 from machi.tenancy.context import current_tenant_alias
 from machi.web.decorators import roles_required
 
@@ -32,36 +30,8 @@ def _master(dataset: str):
 @require_GET
 @never_cache
 def standard_home(request: HttpRequest, lg_code: str) -> HttpResponse:
-    return _home(request, PublishForm())
-
-
-def _home(request: HttpRequest, form: PublishForm, problems=(), status: int = 200):
     masters = [(key, master, master.model.objects.count()) for key, master in MASTERS.items()]
-    return render(
-        request, "standarddata/home.html",
-        {"masters": masters, "publish_form": form, "problems": problems,
-         "can_publish": request.user.has_role(*PUBLISH_ROLES)},
-        status=status,
-    )  # fmt: skip
-
-
-@roles_required(*PUBLISH_ROLES)
-@require_POST
-def standard_publish_view(request: HttpRequest, lg_code: str) -> HttpResponse:
-    """Build a standard dataset from machi's data and publish it to the catalogue (as
-    `machi opendata publish-standard` does)."""
-    form = PublishForm(request.POST)
-    if not form.is_valid():
-        return _home(request, form, status=400)
-    try:
-        built, published = standard_publish(
-            dataset=form.cleaned_data["dataset"], day=form.cleaned_data["date"]
-        )
-    except (StandardError, OpendataError) as error:
-        return _home(request, form, problems=error.messages, status=400)
-    done = _("「%(title)s」を %(rows)d 行で公開しました。")
-    messages.success(request, done % {"title": built.title, "rows": built.rows})
-    return redirect(reverse("opendata:dataset", args=[lg_code, published.name]))
+    return render(request, "standarddata/home.html", {"masters": masters})
 
 
 @roles_required(*EDIT_ROLES)

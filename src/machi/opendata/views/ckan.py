@@ -143,9 +143,11 @@ def organization_show(request: HttpRequest, params: dict[str, Any]) -> Any:
     datasets = selectors.published_datasets().filter(organization=org)
     data = selectors.organization_dict(org, package_count=datasets.count())
     if _bool(params, "include_datasets"):
-        data["packages"] = selectors.package_dicts(
-            datasets.order_by("name")[: selectors.ROWS_MAX], origin=origin(request)
-        )
+        here = origin(request)
+        data["packages"] = [
+            selectors.package_dict(d, origin=here)
+            for d in selectors.with_related(datasets.order_by("name"))[: selectors.ROWS_MAX]
+        ]
     return data
 
 

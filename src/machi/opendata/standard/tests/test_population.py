@@ -146,26 +146,3 @@ def test_the_schema_refuses_a_broken_file():
     problems = schema_validate(dataset="population", content=bad)
     assert any(p.field == "総人口" and "整数" in p.reason and p.line == 2 for p in problems)
     assert any(p.field == "調査年月日" for p in problems)
-
-
-def test_the_counts_read_the_covering_index(municipality_a):
-    # Migration 0003: the counts read (status, machiaza, sex, birth date, household)
-    # from an index, not the wide resident rows (benchmarks/opendata_standard.py).
-    from django.db import connections
-
-    from machi.tenancy.context import tenant_alias
-
-    connection = connections[tenant_alias(municipality_a.lg_code)]
-    with connection.cursor() as cursor:
-        found = connection.introspection.get_constraints(cursor, "registry_resident")
-    index = found["registry_population_cover"]
-    assert index["index"] and not index["unique"]
-    assert index["columns"] == ["status", "machiaza", "sex", "birth_date_approx", "household_id"]
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "EXPLAIN QUERY PLAN SELECT machiaza, COUNT(DISTINCT household_id) "
-                "FROM registry_resident WHERE status = '1' GROUP BY machiaza"
-            )
-            plan = " ".join(str(row) for row in cursor.fetchall())
-        assert "COVERING INDEX registry_population_cover" in plan
